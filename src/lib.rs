@@ -1,0 +1,2 @@
+#![deny(clippy::all)]
+pub mod node;

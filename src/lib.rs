@@ -1,2 +1,9 @@
 #![deny(clippy::all)]
+//! ferroauth's core: plain Rust, no napi types. The Node.js bindings live in `node`.
+
+pub mod duration;
+pub mod error;
+pub mod jwt;
 pub mod node;
+
+pub use error::{Error, Result};

@@ -1,6 +1,4 @@
-use napi_derive::napi;
+//! The napi bindings: type and error conversion only, one file per capability.
 
-#[napi]
-pub fn ping() -> String {
-    "pong".to_string()
-}
+mod error;
+mod jwt;

@@ -1,0 +1,50 @@
+'use strict'
+
+/**
+ * Every error ferroauth throws on purpose, with a stable `code`.
+ * Misuse of the API (an option of the wrong type) is a plain `TypeError` instead.
+ */
+class FerroAuthError extends Error {
+  constructor(code, message, options) {
+    super(message, options)
+    this.name = 'FerroAuthError'
+    this.code = code
+  }
+}
+
+/** The codes, in one place. Values equal their keys so `ErrorCodes.X === 'X'`. */
+const ErrorCodes = Object.freeze({
+  ERR_JWT_MALFORMED: 'ERR_JWT_MALFORMED',
+  ERR_JWT_TOO_LARGE: 'ERR_JWT_TOO_LARGE',
+  ERR_JWT_ALG_NOT_ALLOWED: 'ERR_JWT_ALG_NOT_ALLOWED',
+  ERR_JWT_TYPE_INVALID: 'ERR_JWT_TYPE_INVALID',
+  ERR_JWT_CRIT_UNSUPPORTED: 'ERR_JWT_CRIT_UNSUPPORTED',
+  ERR_JWT_KEY_NOT_FOUND: 'ERR_JWT_KEY_NOT_FOUND',
+  ERR_JWT_SIGNATURE_INVALID: 'ERR_JWT_SIGNATURE_INVALID',
+  ERR_JWT_EXPIRED: 'ERR_JWT_EXPIRED',
+  ERR_JWT_NOT_YET_VALID: 'ERR_JWT_NOT_YET_VALID',
+  ERR_JWT_CLAIM_INVALID: 'ERR_JWT_CLAIM_INVALID',
+  ERR_JWT_CLAIM_MISSING: 'ERR_JWT_CLAIM_MISSING',
+  ERR_JWT_CLAIMS_INVALID: 'ERR_JWT_CLAIMS_INVALID',
+  ERR_JWT_KEY_INVALID: 'ERR_JWT_KEY_INVALID',
+  ERR_JWT_KEY_TOO_WEAK: 'ERR_JWT_KEY_TOO_WEAK',
+  ERR_JWT_ALG_UNSUPPORTED: 'ERR_JWT_ALG_UNSUPPORTED',
+  ERR_INVALID_OPTION: 'ERR_INVALID_OPTION',
+})
+
+/** Turns an error thrown by the native core (which carries a known code) into a FerroAuthError. */
+function fromNative(error) {
+  if (error && typeof error.code === 'string' && Object.hasOwn(ErrorCodes, error.code)) {
+    return new FerroAuthError(error.code, error.message)
+  }
+  return error
+}
+
+function argTypeError(name, expected, value) {
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
+  const error = new TypeError(`${name} must be ${expected}, got ${got}`)
+  error.code = 'ERR_INVALID_ARG_TYPE'
+  return error
+}
+
+module.exports = { FerroAuthError, ErrorCodes, fromNative, argTypeError }

@@ -1,0 +1,240 @@
+'use strict'
+
+const { KeyObject } = require('node:crypto')
+const native = require('../binding.js')
+const { FerroAuthError, ErrorCodes, fromNative, argTypeError } = require('./errors.js')
+
+const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+const isBytes = (v) => v instanceof Uint8Array
+const toBuffer = (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength))
+
+function optional(options, name, check, expected) {
+  const value = options[name]
+  if (value !== undefined && !check(value)) throw argTypeError(`options.${name}`, expected, value)
+  return value
+}
+
+const isString = (v) => typeof v === 'string'
+const isStringList = (v) => isString(v) || (Array.isArray(v) && v.every(isString))
+const isDuration = (v) => typeof v === 'number' || typeof v === 'string'
+const asList = (v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v])
+
+function secretOption(options) {
+  const secret = options.secret
+  if (secret === undefined) return undefined
+  if (isString(secret)) return secret
+  if (isBytes(secret)) return toBuffer(secret)
+  if (secret instanceof KeyObject && secret.type === 'secret') return secret.export()
+  throw argTypeError('options.secret', 'a string, a Buffer or a secret KeyObject', secret)
+}
+
+/** A PEM string or Buffer, a JWK object, or a KeyObject of the wanted type. */
+function keyOption(options, name, type) {
+  const key = options[name]
+  if (key === undefined) return {}
+  if (isString(key)) return { pem: key }
+  if (isBytes(key)) return { pem: toBuffer(key) }
+  if (key instanceof KeyObject && key.type === type) {
+    return { pem: key.export({ type: type === 'private' ? 'pkcs8' : 'spki', format: 'pem' }) }
+  }
+  if (isPlainObject(key)) return { jwk: JSON.stringify(key) }
+  throw argTypeError(`options.${name}`, `a PEM string or Buffer, a JWK object or a ${type} KeyObject`, key)
+}
+
+function emitWarnings(nativeObject) {
+  for (const message of nativeObject.warnings) {
+    process.emitWarning(message, { type: 'FerroAuthWarning', code: 'FERROAUTH_HMAC_SECRET_SHORT' })
+  }
+}
+
+function construct(NativeClass, config) {
+  try {
+    return new NativeClass(config)
+  } catch (error) {
+    throw fromNative(error)
+  }
+}
+
+/**
+ * Signs access tokens. Keys and options are parsed once, here.
+ */
+class TokenSigner {
+  #native
+
+  constructor(options) {
+    if (!isPlainObject(options)) throw argTypeError('options', 'an object', options)
+    const privateKey = keyOption(options, 'privateKey', 'private')
+    const audience = optional(options, 'audience', isStringList, 'a string or an array of strings')
+    this.#native = construct(native.NativeTokenSigner, {
+      algorithm: optional(options, 'algorithm', isString, 'a string'),
+      secret: secretOption(options),
+      privateKeyPem: privateKey.pem,
+      privateKeyJwk: privateKey.jwk,
+      kid: optional(options, 'kid', isString, 'a string'),
+      issuer: optional(options, 'issuer', isString, 'a string'),
+      audience: asList(audience),
+      expiresIn: optional(options, 'expiresIn', isDuration, 'seconds or a duration string'),
+      notBefore: optional(options, 'notBefore', isDuration, 'seconds or a duration string'),
+    })
+    emitWarnings(this.#native)
+  }
+
+  /** The algorithm this signer uses, e.g. `'HS256'`. */
+  get algorithm() {
+    return this.#native.algorithm
+  }
+
+  sign(claims) {
+    if (!isPlainObject(claims)) {
+      throw new FerroAuthError(ErrorCodes.ERR_JWT_CLAIMS_INVALID, 'Claims are invalid: claims must be a plain object')
+    }
+    let json
+    try {
+      json = JSON.stringify(claims)
+    } catch (cause) {
+      throw new FerroAuthError(ErrorCodes.ERR_JWT_CLAIMS_INVALID, `Claims are invalid: ${cause.message}`, { cause })
+    }
+    try {
+      return this.#native.sign(json)
+    } catch (error) {
+      throw fromNative(error)
+    }
+  }
+}
+
+const NOT_A_STRING = Object.freeze({
+  valid: false,
+  error: Object.freeze({ code: ErrorCodes.ERR_JWT_MALFORMED, message: 'Token is malformed: token must be a string' }),
+})
+
+const DEFAULT_CACHE_SIZE = 1000
+
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) deepFreeze(value[key])
+    Object.freeze(value)
+  }
+  return value
+}
+
+/**
+ * Verifies tokens. The algorithm comes from the configured key(s) and allow-list,
+ * never from the token alone.
+ */
+class TokenVerifier {
+  #native
+  /** token -> { result, until (ms) }; a Map keeps insertion order, which makes it an LRU. */
+  #cache
+  #cacheMax
+
+  constructor(options) {
+    if (!isPlainObject(options)) throw argTypeError('options', 'an object', options)
+    const publicKey = keyOption(options, 'publicKey', 'public')
+    const jwks = options.jwks
+    if (jwks !== undefined && !(isPlainObject(jwks) && Array.isArray(jwks.keys))) {
+      throw argTypeError('options.jwks', 'a JWK Set object ({ keys: [...] })', jwks)
+    }
+    const maxTokenLength = optional(options, 'maxTokenLength', Number.isInteger, 'an integer')
+    if (maxTokenLength !== undefined && (maxTokenLength < 1 || maxTokenLength > 0xffffffff)) {
+      throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, 'maxTokenLength must be a positive integer')
+    }
+    const cache = optional(options, 'cache', (v) => typeof v === 'boolean' || isPlainObject(v), 'a boolean or { max }')
+    this.#native = construct(native.NativeTokenVerifier, {
+      secret: secretOption(options),
+      publicKeyPem: publicKey.pem,
+      publicKeyJwk: publicKey.jwk,
+      jwks: jwks === undefined ? undefined : JSON.stringify(jwks),
+      algorithms: optional(options, 'algorithms', (v) => Array.isArray(v) && v.every(isString), 'an array of strings'),
+      issuer: asList(optional(options, 'issuer', isStringList, 'a string or an array of strings')),
+      audience: asList(optional(options, 'audience', isStringList, 'a string or an array of strings')),
+      clockTolerance: optional(options, 'clockTolerance', isDuration, 'seconds or a duration string'),
+      maxTokenAge: optional(options, 'maxTokenAge', isDuration, 'seconds or a duration string'),
+      requiredClaims: optional(options, 'requiredClaims', (v) => Array.isArray(v) && v.every(isString), 'an array of strings'),
+      requireExpiration: optional(options, 'requireExpiration', (v) => typeof v === 'boolean', 'a boolean'),
+      maxTokenLength,
+    })
+    if (cache) {
+      const max = cache === true ? DEFAULT_CACHE_SIZE : (cache.max ?? DEFAULT_CACHE_SIZE)
+      if (!Number.isInteger(max) || max < 1) {
+        throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, 'cache.max must be a positive integer')
+      }
+      this.#cache = new Map()
+      this.#cacheMax = max
+    }
+    emitWarnings(this.#native)
+  }
+
+  verify(token) {
+    if (typeof token !== 'string') return NOT_A_STRING
+    if (this.#cache !== undefined) return this.#verifyCached(token)
+    const outcome = this.#native.verify(token)
+    if (typeof outcome === 'string') return { valid: true, payload: JSON.parse(outcome) }
+    return { valid: false, error: outcome }
+  }
+
+  #verifyCached(token) {
+    const cache = this.#cache
+    const entry = cache.get(token)
+    if (entry !== undefined) {
+      cache.delete(token)
+      if (entry.until > Date.now()) {
+        cache.set(token, entry)
+        return entry.result
+      }
+    }
+    const outcome = this.#native.verifyWithExpiry(token)
+    if (outcome.payload === undefined) return { valid: false, error: outcome }
+    const result = deepFreeze({ valid: true, payload: JSON.parse(outcome.payload) })
+    // Tokens without an expiry are not cached: nothing bounds how long the entry may live.
+    if (outcome.validUntil != null) {
+      if (cache.size >= this.#cacheMax) cache.delete(cache.keys().next().value)
+      cache.set(token, { result, until: outcome.validUntil * 1000 })
+    }
+    return result
+  }
+}
+
+const signers = new WeakMap()
+const verifiers = new WeakMap()
+
+function cached(map, Class, options) {
+  if (!isPlainObject(options)) throw argTypeError('options', 'an object', options)
+  let instance = map.get(options)
+  if (instance === undefined) {
+    instance = new Class(options)
+    map.set(options, instance)
+  }
+  return instance
+}
+
+/** One-call signing; the signer is built once per options object. */
+function signAccessToken(claims, options) {
+  return cached(signers, TokenSigner, options).sign(claims)
+}
+
+/** One-call verification; the verifier is built once per options object. */
+function verifyAccessToken(token, options) {
+  return cached(verifiers, TokenVerifier, options).verify(token)
+}
+
+const stringsOf = (v) => (Array.isArray(v) ? v.filter(isString) : [])
+const words = (v) => v.split(' ').filter(Boolean)
+
+/** Maps a verified payload to the user shape the framework adapters put on requests. */
+function toUserPayload(payload) {
+  if (!isPlainObject(payload)) throw argTypeError('payload', 'an object', payload)
+  const { sub, email, scope, scp, scopes, roles, role } = payload
+  let scopeList
+  if (isString(scope)) scopeList = words(scope)
+  else if (isString(scp)) scopeList = words(scp)
+  else scopeList = stringsOf(scopes ?? scp)
+  return {
+    userId: isString(sub) ? sub : typeof sub === 'number' ? String(sub) : undefined,
+    email: isString(email) ? email : undefined,
+    scopes: scopeList,
+    roles: Array.isArray(roles) ? stringsOf(roles) : isString(role) ? [role] : [],
+    claims: payload,
+  }
+}
+
+module.exports = { TokenSigner, TokenVerifier, signAccessToken, verifyAccessToken, toUserPayload }

@@ -1,0 +1,133 @@
+//! The JWS compact serialization (RFC 7515 §7.1): splitting, strict base64url, and
+//! the parts of the protected header a verifier reads.
+
+use std::borrow::Cow;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The three segments of a compact JWS, still encoded.
+pub struct Segments<'a> {
+    pub header: &'a str,
+    pub payload: &'a str,
+    pub signature: &'a str,
+    /// `header.payload`, the signing input.
+    pub signing_input: &'a str,
+}
+
+pub fn split(token: &str) -> Result<Segments<'_>> {
+    let mut parts = token.splitn(4, '.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(if token.matches('.').count() == 4 {
+            Error::malformed("encrypted tokens (JWE) are not supported")
+        } else {
+            Error::malformed("expected three dot-separated segments")
+        });
+    };
+    if header.is_empty() || payload.is_empty() || signature.is_empty() {
+        return Err(Error::malformed("empty segment"));
+    }
+    let signing_input = &token[..header.len() + 1 + payload.len()];
+    Ok(Segments { header, payload, signature, signing_input })
+}
+
+/// Strict base64url: no padding, no `+` or `/`, no stray trailing bits.
+pub fn decode(segment: &str, what: &'static str) -> Result<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(segment).map_err(|_| Error::malformed(what))
+}
+
+pub fn encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// JSON text whose top level is an object (serde would also read a struct from an array).
+pub fn require_object<'a>(bytes: &'a [u8], what: &'static str) -> Result<&'a str> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::malformed(what))?;
+    if !text.trim_start().starts_with('{') {
+        return Err(Error::malformed(what));
+    }
+    Ok(text)
+}
+
+/// The header members that matter. Everything else, including `jwk`, `jku`, `x5u` and
+/// `x5c`, is ignored on purpose: keys come from configuration, never from the token.
+#[derive(Deserialize)]
+pub struct Header<'a> {
+    #[serde(borrow)]
+    pub alg: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub typ: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub kid: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub crit: Option<IgnoredAny>,
+}
+
+pub fn parse_header(text: &str) -> Result<Header<'_>> {
+    serde_json::from_str(text).map_err(|e| {
+        if e.is_data() && e.to_string().contains("missing field `alg`") {
+            Error::malformed("header has no \"alg\"")
+        } else {
+            Error::malformed("header is not a valid JSON object")
+        }
+    })
+}
+
+/// `typ` may be absent, `JWT`, or `at+jwt` (RFC 9068), compared as media types:
+/// case-insensitive, with an optional `application/` prefix (RFC 7515 §4.1.9).
+pub fn accepted_type(typ: &str) -> bool {
+    let bare = match typ.get(..12) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
+        _ => typ,
+    };
+    bare.eq_ignore_ascii_case("jwt") || bare.eq_ignore_ascii_case("at+jwt")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_three_segments_only() {
+        assert!(split("a.b.c").is_ok());
+        for bad in ["a.b", "a.b.c.d", "a..c", ".b.c", "a.b.", ""] {
+            assert_eq!(split(bad).err().unwrap().code(), "ERR_JWT_MALFORMED", "{bad:?}");
+        }
+        assert!(split("a.b.c.d.e").err().unwrap().to_string().contains("JWE"));
+    }
+
+    #[test]
+    fn base64url_is_strict() {
+        assert_eq!(decode("eyJ9", "x").unwrap(), b"{\"}");
+        for bad in ["eyJ9=", "ab+/", "a", "ab$c"] {
+            assert!(decode(bad, "x").is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn types() {
+        for ok in ["JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "Application/JWT"] {
+            assert!(accepted_type(ok), "{ok}");
+        }
+        for bad in ["JOSE", "dpop+jwt", "application/", "", "secevent+jwt"] {
+            assert!(!accepted_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn header_must_be_an_object_with_alg() {
+        assert!(require_object(b"[\"HS256\"]", "x").is_err());
+        let h = parse_header(r#"{"alg":"HS256","jwk":{"kty":"oct"},"kid":"a\u0062"}"#).unwrap();
+        assert_eq!(h.alg, "HS256");
+        assert_eq!(h.kid.as_deref(), Some("ab"));
+        assert!(parse_header(r#"{"typ":"JWT"}"#).is_err());
+        assert!(parse_header(r#"{"alg":5}"#).is_err());
+        assert!(parse_header(r#"{"alg":"HS256","alg":"none"}"#).is_err());
+    }
+}

@@ -1,0 +1,189 @@
+//! Token verification: keys are bound to their algorithms once, at construction; each
+//! token then costs one split, two base64 decodes, one signature check and one claims pass.
+
+use aws_lc_rs::hmac;
+use aws_lc_rs::signature::ParsedPublicKey;
+
+use super::algorithm::{Algorithm, KeyFamily};
+use super::claims::{ClaimsPolicy, ValidUntil};
+use super::compact;
+use super::key::{PublicKey, PublicMaterial};
+use crate::error::{Error, Result};
+
+/// Tokens longer than this are refused before any parsing.
+pub const DEFAULT_MAX_TOKEN_LENGTH: usize = 16 * 1024;
+
+pub struct VerifierOptions {
+    pub keys: Vec<PublicKey>,
+    /// Allow-list; empty means "whatever the keys support".
+    pub algorithms: Vec<Algorithm>,
+    pub policy: ClaimsPolicy,
+    pub max_token_length: usize,
+}
+
+/// A verified token.
+#[derive(Debug)]
+pub struct Verified {
+    /// The payload's JSON text, exactly as signed.
+    pub payload: String,
+    /// When the token stops being valid under the verifier's policy (seconds).
+    pub valid_until: ValidUntil,
+}
+
+enum Check {
+    Hmac(hmac::Key),
+    Public(ParsedPublicKey),
+}
+
+struct BoundKey {
+    kid: Option<String>,
+    checks: Vec<(Algorithm, Check)>,
+}
+
+impl BoundKey {
+    fn check_for(&self, algorithm: Algorithm) -> Option<&Check> {
+        self.checks.iter().find(|(a, _)| *a == algorithm).map(|(_, c)| c)
+    }
+}
+
+pub struct Verifier {
+    keys: Vec<BoundKey>,
+    /// Whether any key carries a `kid`, so a token's `kid` must select among them.
+    kid_selects: bool,
+    policy: ClaimsPolicy,
+    max_token_length: usize,
+    warnings: Vec<String>,
+}
+
+impl Verifier {
+    pub fn new(options: VerifierOptions) -> Result<Verifier> {
+        if options.keys.is_empty() {
+            return Err(Error::invalid_option("a verifier needs a secret, a public key or a JWKS"));
+        }
+        let mut warnings = Vec::new();
+        let mut keys = Vec::with_capacity(options.keys.len());
+        for key in &options.keys {
+            let checks = bind(key, &options.algorithms, &mut warnings)?;
+            if !checks.is_empty() {
+                keys.push(BoundKey { kid: key.kid.clone(), checks });
+            }
+        }
+        if keys.is_empty() {
+            let allowed: Vec<_> = options.algorithms.iter().map(|a| a.name()).collect();
+            return Err(Error::AlgUnsupported(
+                format!("none of the allowed algorithms {allowed:?} fit the configured key(s)").into(),
+            ));
+        }
+        Ok(Verifier {
+            kid_selects: keys.iter().any(|k| k.kid.is_some()),
+            keys,
+            policy: options.policy,
+            max_token_length: options.max_token_length,
+            warnings,
+        })
+    }
+
+    /// Configuration advice (e.g. a short HMAC secret) for the caller to surface once.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Verifies `token` at time `now` (seconds since the epoch).
+    pub fn verify(&self, token: &str, now: f64) -> Result<Verified> {
+        if token.len() > self.max_token_length {
+            return Err(Error::JwtTooLarge(self.max_token_length));
+        }
+        if token.is_empty() {
+            return Err(Error::malformed("token is empty"));
+        }
+        let segments = compact::split(token)?;
+        let header_bytes = compact::decode(segments.header, "header is not base64url")?;
+        let payload_bytes = compact::decode(segments.payload, "payload is not base64url")?;
+        let signature = compact::decode(segments.signature, "signature is not base64url")?;
+
+        let header_text = compact::require_object(&header_bytes, "header is not a JSON object")?;
+        let header = compact::parse_header(header_text)?;
+        let algorithm = match Algorithm::from_name(&header.alg) {
+            Some(alg) => alg,
+            None => return Err(Error::JwtAlgNotAllowed(header.alg.into_owned())),
+        };
+        if let Some(typ) = &header.typ {
+            if !compact::accepted_type(typ) {
+                return Err(Error::JwtTypeInvalid(typ.to_string()));
+            }
+        }
+        if header.crit.is_some() {
+            return Err(Error::JwtCritUnsupported(
+                "no extensions are supported (\"crit\" must be absent)".into(),
+            ));
+        }
+
+        let kid = header.kid.as_deref().filter(|_| self.kid_selects);
+        let mut selected = false;
+        let mut kid_matched = false;
+        for key in &self.keys {
+            if let Some(kid) = kid {
+                if key.kid.as_deref() != Some(kid) {
+                    continue;
+                }
+                kid_matched = true;
+            }
+            let Some(check) = key.check_for(algorithm) else { continue };
+            selected = true;
+            if verify_signature(check, segments.signing_input.as_bytes(), &signature) {
+                let payload = String::from_utf8(payload_bytes)
+                    .map_err(|_| Error::malformed("payload is not UTF-8"))?;
+                if !payload.trim_start().starts_with('{') {
+                    return Err(Error::malformed("payload is not a JSON object"));
+                }
+                let valid_until = self.policy.check(&payload, now)?;
+                return Ok(Verified { payload, valid_until });
+            }
+        }
+        match kid {
+            Some(kid) if !kid_matched => Err(Error::JwtKeyNotFound(kid.to_owned())),
+            _ if !selected => Err(Error::JwtAlgNotAllowed(algorithm.name().to_owned())),
+            _ => Err(Error::JwtSignatureInvalid),
+        }
+    }
+}
+
+fn verify_signature(check: &Check, message: &[u8], signature: &[u8]) -> bool {
+    match check {
+        Check::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
+        Check::Public(key) => key.verify_sig(message, signature).is_ok(),
+    }
+}
+
+/// The algorithms a key may verify: its JWK `alg` or its family's, within the allow-list.
+fn bind(key: &PublicKey, allow: &[Algorithm], warnings: &mut Vec<String>) -> Result<Vec<(Algorithm, Check)>> {
+    let family_algs: Vec<Algorithm> = match key.algorithm {
+        Some(alg) => vec![alg],
+        None => key.family.algorithms().to_vec(),
+    };
+    let mut checks = Vec::new();
+    for alg in family_algs {
+        if !allow.is_empty() && !allow.contains(&alg) {
+            continue;
+        }
+        let check = match (&key.material, alg.hmac()) {
+            (PublicMaterial::Secret(secret), Some(hmac_alg)) => Check::Hmac(hmac::Key::new(hmac_alg, secret)),
+            _ => Check::Public(key.material.parse_for(alg)?),
+        };
+        checks.push((alg, check));
+    }
+    if let (PublicMaterial::Secret(secret), Some((weakest, _))) = (&key.material, checks.first()) {
+        if key.family == KeyFamily::Hmac && secret.len() < weakest.min_hmac_secret_len() {
+            warnings.push(short_secret_warning(secret.len(), *weakest));
+        }
+    }
+    Ok(checks)
+}
+
+pub(crate) fn short_secret_warning(len: usize, algorithm: Algorithm) -> String {
+    format!(
+        "HMAC secret is {len} bytes; {} needs at least {} (RFC 7518 §3.2). Use a longer random secret.",
+        algorithm.name(),
+        algorithm.min_hmac_secret_len()
+    )
+}

@@ -9,4 +9,60 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-export declare function ping(): string
+export declare class NativeTokenSigner {
+  constructor(config: SignerConfig)
+  get algorithm(): string
+  get warnings(): Array<string>
+  /** Signs claims given as JSON object text. */
+  sign(claimsJson: string): string
+}
+
+export declare class NativeTokenVerifier {
+  constructor(config: VerifierConfig)
+  get warnings(): Array<string>
+  /** The payload's JSON text, or why the token was refused. */
+  verify(token: string): string | VerifyFailure
+  /** Like `verify`, with the time the result stops holding (for the result cache). */
+  verifyWithExpiry(token: string): VerifiedToken | VerifyFailure
+}
+
+/** Options as the JS layer normalizes them (JWKs arrive as JSON text). */
+export interface SignerConfig {
+  algorithm?: string
+  secret?: string | Buffer
+  privateKeyPem?: string | Buffer
+  privateKeyJwk?: string
+  kid?: string
+  issuer?: string
+  audience?: Array<string>
+  expiresIn?: number | string
+  notBefore?: number | string
+}
+
+/** A verified payload with the moment (seconds) it stops being valid, for caching. */
+export interface VerifiedToken {
+  payload: string
+  validUntil?: number
+}
+
+export interface VerifierConfig {
+  secret?: string | Buffer
+  publicKeyPem?: string | Buffer
+  publicKeyJwk?: string
+  jwks?: string
+  algorithms?: Array<string>
+  issuer?: Array<string>
+  audience?: Array<string>
+  clockTolerance?: number | string
+  maxTokenAge?: number | string
+  requiredClaims?: Array<string>
+  requireExpiration?: boolean
+  maxTokenLength?: number
+}
+
+/** Why a token was refused. */
+export interface VerifyFailure {
+  code: string
+  message: string
+  claim?: string
+}

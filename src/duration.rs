@@ -71,7 +71,10 @@ mod tests {
 
     #[test]
     fn numbers_are_seconds() {
-        assert_eq!(parse_seconds(&DurationInput::Seconds(60.0), "x").unwrap(), 60.0);
+        assert_eq!(
+            parse_seconds(&DurationInput::Seconds(60.0), "x").unwrap(),
+            60.0
+        );
     }
 
     #[test]

@@ -83,11 +83,16 @@ impl Error {
     }
 
     pub(crate) fn claim_invalid(claim: &str, message: impl Into<String>) -> Self {
-        Error::JwtClaimInvalid { claim: claim.to_owned(), message: message.into() }
+        Error::JwtClaimInvalid {
+            claim: claim.to_owned(),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn claim_missing(claim: &str) -> Self {
-        Error::JwtClaimMissing { claim: claim.to_owned() }
+        Error::JwtClaimMissing {
+            claim: claim.to_owned(),
+        }
     }
 
     pub(crate) fn key_invalid(message: impl Into<Cow<'static, str>>) -> Self {

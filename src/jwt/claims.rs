@@ -43,7 +43,10 @@ pub fn numeric_date(raw: &RawValue, claim: &str) -> Result<f64> {
     let is_number = text.starts_with(|c: char| c == '-' || c.is_ascii_digit());
     match text.parse::<f64>() {
         Ok(value) if is_number && value.is_finite() => Ok(value),
-        _ => Err(Error::claim_invalid(claim, format!("\"{claim}\" claim must be a number"))),
+        _ => Err(Error::claim_invalid(
+            claim,
+            format!("\"{claim}\" claim must be a number"),
+        )),
     }
 }
 
@@ -57,7 +60,10 @@ fn audience_claim(raw: &RawValue) -> Result<Vec<String>> {
         return Ok(vec![one]);
     }
     serde_json::from_str::<Vec<String>>(raw.get()).map_err(|_| {
-        Error::claim_invalid("aud", "\"aud\" claim must be a string or an array of strings")
+        Error::claim_invalid(
+            "aud",
+            "\"aud\" claim must be a string or an array of strings",
+        )
     })
 }
 
@@ -104,7 +110,10 @@ impl ClaimsPolicy {
         if let Some(max_age) = self.max_token_age {
             let iat = iat.ok_or_else(|| Error::claim_missing("iat"))?;
             if iat > now + tolerance {
-                return Err(Error::claim_invalid("iat", "\"iat\" claim is in the future"));
+                return Err(Error::claim_invalid(
+                    "iat",
+                    "\"iat\" claim is in the future",
+                ));
             }
             let deadline = iat + max_age + tolerance;
             if now > deadline {
@@ -116,20 +125,31 @@ impl ClaimsPolicy {
             let raw = claims.iss.ok_or_else(|| Error::claim_missing("iss"))?;
             let iss = string_claim(raw, "iss")?;
             if !self.issuers.contains(&iss) {
-                return Err(Error::claim_invalid("iss", "\"iss\" claim does not match the expected issuer"));
+                return Err(Error::claim_invalid(
+                    "iss",
+                    "\"iss\" claim does not match the expected issuer",
+                ));
             }
         }
         if !self.audiences.is_empty() {
             let raw = claims.aud.ok_or_else(|| Error::claim_missing("aud"))?;
             let auds = audience_claim(raw)?;
             if !auds.iter().any(|a| self.audiences.contains(a)) {
-                return Err(Error::claim_invalid("aud", "\"aud\" claim does not match the expected audience"));
+                return Err(Error::claim_invalid(
+                    "aud",
+                    "\"aud\" claim does not match the expected audience",
+                ));
             }
         }
         if !self.required_claims.is_empty() {
-            let present: HashMap<std::borrow::Cow<'_, str>, IgnoredAny> = serde_json::from_str(payload)
-                .map_err(|_| Error::malformed("payload is not a valid JSON object"))?;
-            if let Some(missing) = self.required_claims.iter().find(|c| !present.contains_key(c.as_str())) {
+            let present: HashMap<std::borrow::Cow<'_, str>, IgnoredAny> =
+                serde_json::from_str(payload)
+                    .map_err(|_| Error::malformed("payload is not a valid JSON object"))?;
+            if let Some(missing) = self
+                .required_claims
+                .iter()
+                .find(|c| !present.contains_key(c.as_str()))
+            {
                 return Err(Error::claim_missing(missing));
             }
         }
@@ -142,28 +162,52 @@ mod tests {
     use super::*;
 
     fn policy() -> ClaimsPolicy {
-        ClaimsPolicy { require_expiration: true, ..Default::default() }
+        ClaimsPolicy {
+            require_expiration: true,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn expiry_and_tolerance() {
         let p = policy();
         assert_eq!(p.check(r#"{"exp":100}"#, 99.0).unwrap(), Some(100.0));
-        assert_eq!(p.check(r#"{"exp":100}"#, 100.0).unwrap_err().code(), "ERR_JWT_EXPIRED");
-        let lenient = ClaimsPolicy { clock_tolerance: 5.0, ..policy() };
+        assert_eq!(
+            p.check(r#"{"exp":100}"#, 100.0).unwrap_err().code(),
+            "ERR_JWT_EXPIRED"
+        );
+        let lenient = ClaimsPolicy {
+            clock_tolerance: 5.0,
+            ..policy()
+        };
         assert!(lenient.check(r#"{"exp":100}"#, 104.9).is_ok());
         assert!(lenient.check(r#"{"exp":100}"#, 105.0).is_err());
-        assert_eq!(p.check(r#"{}"#, 1.0).unwrap_err().code(), "ERR_JWT_CLAIM_MISSING");
-        let optional = ClaimsPolicy { require_expiration: false, ..policy() };
+        assert_eq!(
+            p.check(r#"{}"#, 1.0).unwrap_err().code(),
+            "ERR_JWT_CLAIM_MISSING"
+        );
+        let optional = ClaimsPolicy {
+            require_expiration: false,
+            ..policy()
+        };
         assert_eq!(optional.check(r#"{}"#, 1.0).unwrap(), None);
     }
 
     #[test]
     fn time_claims_must_be_numbers() {
         let p = policy();
-        for payload in [r#"{"exp":"9999999999"}"#, r#"{"exp":null}"#, r#"{"exp":[1]}"#, r#"{"exp":1e999}"#] {
+        for payload in [
+            r#"{"exp":"9999999999"}"#,
+            r#"{"exp":null}"#,
+            r#"{"exp":[1]}"#,
+            r#"{"exp":1e999}"#,
+        ] {
             let err = p.check(payload, 1.0).unwrap_err();
-            assert_eq!((err.code(), err.claim()), ("ERR_JWT_CLAIM_INVALID", Some("exp")), "{payload}");
+            assert_eq!(
+                (err.code(), err.claim()),
+                ("ERR_JWT_CLAIM_INVALID", Some("exp")),
+                "{payload}"
+            );
         }
         let err = p.check(r#"{"exp":100,"nbf":"0"}"#, 1.0).unwrap_err();
         assert_eq!(err.claim(), Some("nbf"));
@@ -173,17 +217,35 @@ mod tests {
     #[test]
     fn not_before() {
         let p = policy();
-        assert_eq!(p.check(r#"{"exp":100,"nbf":50}"#, 49.0).unwrap_err().code(), "ERR_JWT_NOT_YET_VALID");
+        assert_eq!(
+            p.check(r#"{"exp":100,"nbf":50}"#, 49.0).unwrap_err().code(),
+            "ERR_JWT_NOT_YET_VALID"
+        );
         assert!(p.check(r#"{"exp":100,"nbf":50}"#, 50.0).is_ok());
     }
 
     #[test]
     fn max_token_age() {
-        let p = ClaimsPolicy { max_token_age: Some(10.0), ..policy() };
-        assert_eq!(p.check(r#"{"exp":100,"iat":50}"#, 55.0).unwrap(), Some(60.0));
-        assert_eq!(p.check(r#"{"exp":100,"iat":50}"#, 61.0).unwrap_err().code(), "ERR_JWT_EXPIRED");
-        assert_eq!(p.check(r#"{"exp":100}"#, 55.0).unwrap_err().claim(), Some("iat"));
-        assert_eq!(p.check(r#"{"exp":100,"iat":70}"#, 55.0).unwrap_err().code(), "ERR_JWT_CLAIM_INVALID");
+        let p = ClaimsPolicy {
+            max_token_age: Some(10.0),
+            ..policy()
+        };
+        assert_eq!(
+            p.check(r#"{"exp":100,"iat":50}"#, 55.0).unwrap(),
+            Some(60.0)
+        );
+        assert_eq!(
+            p.check(r#"{"exp":100,"iat":50}"#, 61.0).unwrap_err().code(),
+            "ERR_JWT_EXPIRED"
+        );
+        assert_eq!(
+            p.check(r#"{"exp":100}"#, 55.0).unwrap_err().claim(),
+            Some("iat")
+        );
+        assert_eq!(
+            p.check(r#"{"exp":100,"iat":70}"#, 55.0).unwrap_err().code(),
+            "ERR_JWT_CLAIM_INVALID"
+        );
     }
 
     #[test]
@@ -193,24 +255,49 @@ mod tests {
             audiences: vec!["api".into(), "web".into()],
             ..policy()
         };
-        assert!(p.check(r#"{"exp":9,"iss":"https://a","aud":["x","web"]}"#, 1.0).is_ok());
-        assert!(p.check(r#"{"exp":9,"iss":"https://a","aud":"api"}"#, 1.0).is_ok());
-        let err = p.check(r#"{"exp":9,"iss":"https://b","aud":"api"}"#, 1.0).unwrap_err();
-        assert_eq!((err.code(), err.claim()), ("ERR_JWT_CLAIM_INVALID", Some("iss")));
-        let err = p.check(r#"{"exp":9,"iss":"https://a","aud":"other"}"#, 1.0).unwrap_err();
+        assert!(p
+            .check(r#"{"exp":9,"iss":"https://a","aud":["x","web"]}"#, 1.0)
+            .is_ok());
+        assert!(p
+            .check(r#"{"exp":9,"iss":"https://a","aud":"api"}"#, 1.0)
+            .is_ok());
+        let err = p
+            .check(r#"{"exp":9,"iss":"https://b","aud":"api"}"#, 1.0)
+            .unwrap_err();
+        assert_eq!(
+            (err.code(), err.claim()),
+            ("ERR_JWT_CLAIM_INVALID", Some("iss"))
+        );
+        let err = p
+            .check(r#"{"exp":9,"iss":"https://a","aud":"other"}"#, 1.0)
+            .unwrap_err();
         assert_eq!(err.claim(), Some("aud"));
         let err = p.check(r#"{"exp":9,"aud":"api"}"#, 1.0).unwrap_err();
-        assert_eq!((err.code(), err.claim()), ("ERR_JWT_CLAIM_MISSING", Some("iss")));
-        let err = p.check(r#"{"exp":9,"iss":"https://a","aud":[1]}"#, 1.0).unwrap_err();
-        assert_eq!((err.code(), err.claim()), ("ERR_JWT_CLAIM_INVALID", Some("aud")));
+        assert_eq!(
+            (err.code(), err.claim()),
+            ("ERR_JWT_CLAIM_MISSING", Some("iss"))
+        );
+        let err = p
+            .check(r#"{"exp":9,"iss":"https://a","aud":[1]}"#, 1.0)
+            .unwrap_err();
+        assert_eq!(
+            (err.code(), err.claim()),
+            ("ERR_JWT_CLAIM_INVALID", Some("aud"))
+        );
     }
 
     #[test]
     fn required_claims() {
-        let p = ClaimsPolicy { required_claims: vec!["sub".into(), "tenant".into()], ..policy() };
+        let p = ClaimsPolicy {
+            required_claims: vec!["sub".into(), "tenant".into()],
+            ..policy()
+        };
         assert!(p.check(r#"{"exp":9,"sub":"u","tenant":"t"}"#, 1.0).is_ok());
         let err = p.check(r#"{"exp":9,"sub":"u"}"#, 1.0).unwrap_err();
-        assert_eq!((err.code(), err.claim()), ("ERR_JWT_CLAIM_MISSING", Some("tenant")));
+        assert_eq!(
+            (err.code(), err.claim()),
+            ("ERR_JWT_CLAIM_MISSING", Some("tenant"))
+        );
     }
 
     #[test]

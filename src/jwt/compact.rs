@@ -34,12 +34,19 @@ pub fn split(token: &str) -> Result<Segments<'_>> {
         return Err(Error::malformed("empty segment"));
     }
     let signing_input = &token[..header.len() + 1 + payload.len()];
-    Ok(Segments { header, payload, signature, signing_input })
+    Ok(Segments {
+        header,
+        payload,
+        signature,
+        signing_input,
+    })
 }
 
 /// Strict base64url: no padding, no `+` or `/`, no stray trailing bits.
 pub fn decode(segment: &str, what: &'static str) -> Result<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(segment).map_err(|_| Error::malformed(what))
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| Error::malformed(what))
 }
 
 pub fn encode(bytes: &[u8]) -> String {
@@ -97,9 +104,17 @@ mod tests {
     fn splits_three_segments_only() {
         assert!(split("a.b.c").is_ok());
         for bad in ["a.b", "a.b.c.d", "a..c", ".b.c", "a.b.", ""] {
-            assert_eq!(split(bad).err().unwrap().code(), "ERR_JWT_MALFORMED", "{bad:?}");
+            assert_eq!(
+                split(bad).err().unwrap().code(),
+                "ERR_JWT_MALFORMED",
+                "{bad:?}"
+            );
         }
-        assert!(split("a.b.c.d.e").err().unwrap().to_string().contains("JWE"));
+        assert!(split("a.b.c.d.e")
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("JWE"));
     }
 
     #[test]
@@ -112,7 +127,14 @@ mod tests {
 
     #[test]
     fn types() {
-        for ok in ["JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "Application/JWT"] {
+        for ok in [
+            "JWT",
+            "jwt",
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/JWT",
+        ] {
             assert!(accepted_type(ok), "{ok}");
         }
         for bad in ["JOSE", "dpop+jwt", "application/", "", "secevent+jwt"] {

@@ -63,7 +63,10 @@ pub(crate) enum PublicMaterial {
     Secret(Vec<u8>),
     /// SPKI or PKCS#1 DER; aws-lc-rs accepts both.
     RsaDer(Vec<u8>),
-    RsaComponents { n: Vec<u8>, e: Vec<u8> },
+    RsaComponents {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
     /// SPKI DER or an uncompressed SEC1 point.
     Ec(Vec<u8>),
     /// SPKI DER or the raw 32-byte key.
@@ -81,7 +84,9 @@ impl PublicMaterial {
                 ParsedPublicKey::new(rsa_params(algorithm), der).map_err(rejected)
             }
             (PublicMaterial::RsaComponents { n, e }, KeyFamily::Rsa) => {
-                PublicKeyComponents { n, e }.to_parsed_public_key(rsa_params(algorithm)).map_err(rejected)
+                PublicKeyComponents { n, e }
+                    .to_parsed_public_key(rsa_params(algorithm))
+                    .map_err(rejected)
             }
             (PublicMaterial::Ec(bytes), KeyFamily::Ec(curve)) => {
                 ParsedPublicKey::new(curve.verification(), bytes).map_err(rejected)
@@ -150,11 +155,14 @@ impl PrivateKey {
                 let pair = RsaKeyPair::from_der(der).map_err(rsa_private_rejected)?;
                 (KeyFamily::Rsa, PrivateMaterial::Rsa(pair))
             }
-            "EC PRIVATE KEY" => ec_private_from_der(der)
-                .ok_or_else(|| Error::key_invalid("EC private key is invalid or not on P-256, P-384 or P-521"))?,
+            "EC PRIVATE KEY" => ec_private_from_der(der).ok_or_else(|| {
+                Error::key_invalid("EC private key is invalid or not on P-256, P-384 or P-521")
+            })?,
             "PRIVATE KEY" => pkcs8_private(der)?,
             "ENCRYPTED PRIVATE KEY" => {
-                return Err(Error::key_invalid("encrypted private keys are not supported; decrypt the key first"))
+                return Err(Error::key_invalid(
+                    "encrypted private keys are not supported; decrypt the key first",
+                ))
             }
             "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" => {
                 return Err(Error::key_invalid(format!(
@@ -162,9 +170,18 @@ impl PrivateKey {
                     doc.tag()
                 )))
             }
-            other => return Err(Error::key_invalid(format!("unsupported PEM type {other:?}"))),
+            other => {
+                return Err(Error::key_invalid(format!(
+                    "unsupported PEM type {other:?}"
+                )))
+            }
         };
-        Ok(PrivateKey { family, kid: None, algorithm: None, material })
+        Ok(PrivateKey {
+            family,
+            kid: None,
+            algorithm: None,
+            material,
+        })
     }
 
     fn from_jwk(json: &str) -> Result<PrivateKey> {
@@ -178,14 +195,18 @@ impl PrivateKey {
             }
         };
         let (family, material) = match &jwk.algorithm {
-            AlgorithmParameters::OctetKey(oct) => {
-                (KeyFamily::Hmac, PrivateMaterial::Secret(secret(&jwk_bytes(&oct.value, "k")?)?))
-            }
+            AlgorithmParameters::OctetKey(oct) => (
+                KeyFamily::Hmac,
+                PrivateMaterial::Secret(secret(&jwk_bytes(&oct.value, "k")?)?),
+            ),
             AlgorithmParameters::RSA(rsa) => {
                 let n = jwk_bytes(&rsa.n, "n")?;
                 check_rsa_bits(significant_bits(&n))?;
                 let components = KeyPairComponents {
-                    public_key: PublicKeyComponents { n, e: jwk_bytes(&rsa.e, "e")? },
+                    public_key: PublicKeyComponents {
+                        n,
+                        e: jwk_bytes(&rsa.e, "e")?,
+                    },
                     d: private(&extra.d, "d")?,
                     p: private(&extra.p, "p")?,
                     q: private(&extra.q, "q")?,
@@ -193,15 +214,17 @@ impl PrivateKey {
                     dQ: private(&extra.dq, "dq")?,
                     qInv: private(&extra.qi, "qi")?,
                 };
-                let pair = RsaKeyPair::from_components(&components).map_err(rsa_private_rejected)?;
+                let pair =
+                    RsaKeyPair::from_components(&components).map_err(rsa_private_rejected)?;
                 (KeyFamily::Rsa, PrivateMaterial::Rsa(pair))
             }
             AlgorithmParameters::EllipticCurve(ec) => {
                 let curve = jwk_curve(&ec.curve)?;
                 let point = ec_point(&ec.x, &ec.y)?;
                 let d = private(&extra.d, "d")?;
-                let pair = EcdsaKeyPair::from_private_key_and_public_key(curve.signing(), &d, &point)
-                    .map_err(|e| Error::key_invalid(format!("EC JWK rejected: {e}")))?;
+                let pair =
+                    EcdsaKeyPair::from_private_key_and_public_key(curve.signing(), &d, &point)
+                        .map_err(|e| Error::key_invalid(format!("EC JWK rejected: {e}")))?;
                 (KeyFamily::Ec(curve), PrivateMaterial::Ec(pair))
             }
             AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
@@ -225,11 +248,20 @@ impl PrivateKey {
     pub fn public_key(&self) -> PublicKey {
         let material = match &self.material {
             PrivateMaterial::Secret(s) => PublicMaterial::Secret(s.clone()),
-            PrivateMaterial::Rsa(pair) => PublicMaterial::RsaDer(pair.public_key().as_ref().to_vec()),
+            PrivateMaterial::Rsa(pair) => {
+                PublicMaterial::RsaDer(pair.public_key().as_ref().to_vec())
+            }
             PrivateMaterial::Ec(pair) => PublicMaterial::Ec(pair.public_key().as_ref().to_vec()),
-            PrivateMaterial::Ed25519(pair) => PublicMaterial::Ed25519(pair.public_key().as_ref().to_vec()),
+            PrivateMaterial::Ed25519(pair) => {
+                PublicMaterial::Ed25519(pair.public_key().as_ref().to_vec())
+            }
         };
-        PublicKey { family: self.family, kid: self.kid.clone(), algorithm: self.algorithm, material }
+        PublicKey {
+            family: self.family,
+            kid: self.kid.clone(),
+            algorithm: self.algorithm,
+            material,
+        }
     }
 }
 
@@ -279,8 +311,9 @@ impl PublicKey {
             #[serde(borrow)]
             keys: Vec<&'a serde_json::value::RawValue>,
         }
-        let set: Set<'_> = serde_json::from_str(json)
-            .map_err(|e| Error::key_invalid(format!("JWKS must be an object with a \"keys\" array: {e}")))?;
+        let set: Set<'_> = serde_json::from_str(json).map_err(|e| {
+            Error::key_invalid(format!("JWKS must be an object with a \"keys\" array: {e}"))
+        })?;
         if set.keys.is_empty() {
             return Err(Error::key_invalid("JWKS has no keys"));
         }
@@ -309,15 +342,21 @@ impl PublicKey {
             }
             other => return Err(Error::key_invalid(format!("unsupported PEM type {other:?}"))),
         };
-        Ok(PublicKey { family, kid: None, algorithm: None, material })
+        Ok(PublicKey {
+            family,
+            kid: None,
+            algorithm: None,
+            material,
+        })
     }
 
     fn from_jwk(json: &str) -> Result<PublicKey> {
         let (jwk, extra) = parse_jwk(json)?;
         let (family, material) = match &jwk.algorithm {
-            AlgorithmParameters::OctetKey(oct) => {
-                (KeyFamily::Hmac, PublicMaterial::Secret(secret(&jwk_bytes(&oct.value, "k")?)?))
-            }
+            AlgorithmParameters::OctetKey(oct) => (
+                KeyFamily::Hmac,
+                PublicMaterial::Secret(secret(&jwk_bytes(&oct.value, "k")?)?),
+            ),
             AlgorithmParameters::RSA(rsa) => {
                 let n = jwk_bytes(&rsa.n, "n")?;
                 check_rsa_bits(significant_bits(&n))?;
@@ -326,11 +365,15 @@ impl PublicKey {
             }
             AlgorithmParameters::EllipticCurve(ec) => {
                 let curve = jwk_curve(&ec.curve)?;
-                (KeyFamily::Ec(curve), PublicMaterial::Ec(ec_point(&ec.x, &ec.y)?))
+                (
+                    KeyFamily::Ec(curve),
+                    PublicMaterial::Ec(ec_point(&ec.x, &ec.y)?),
+                )
             }
-            AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
-                (KeyFamily::Ed25519, PublicMaterial::Ed25519(jwk_bytes(&okp.x, "x")?))
-            }
+            AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => (
+                KeyFamily::Ed25519,
+                PublicMaterial::Ed25519(jwk_bytes(&okp.x, "x")?),
+            ),
             _ => return Err(unsupported_jwk()),
         };
         let key = PublicKey {
@@ -340,7 +383,10 @@ impl PublicKey {
             material,
         };
         // Parse now so a bad point or modulus fails at configuration, not on the first token.
-        key.material.parse_for(key.algorithm.unwrap_or(family.default_algorithm()))?;
+        if family != KeyFamily::Hmac {
+            key.material
+                .parse_for(key.algorithm.unwrap_or(family.default_algorithm()))?;
+        }
         Ok(key)
     }
 }
@@ -395,13 +441,18 @@ fn parse_jwk(json: &str) -> Result<(Jwk, JwkExtra)> {
 }
 
 fn unsupported_jwk() -> Error {
-    Error::key_invalid("JWK must be kty \"oct\", \"RSA\", \"EC\" (P-256, P-384, P-521) or \"OKP\" (Ed25519)")
+    Error::key_invalid(
+        "JWK must be kty \"oct\", \"RSA\", \"EC\" (P-256, P-384, P-521) or \"OKP\" (Ed25519)",
+    )
 }
 
 fn jwk_algorithm(extra: &JwkExtra, family: KeyFamily) -> Result<Option<Algorithm>> {
-    let Some(name) = extra.alg.as_deref() else { return Ok(None) };
-    let algorithm = Algorithm::from_name(name)
-        .ok_or_else(|| Error::AlgUnsupported(format!("JWK alg {name:?} is not supported").into()))?;
+    let Some(name) = extra.alg.as_deref() else {
+        return Ok(None);
+    };
+    let algorithm = Algorithm::from_name(name).ok_or_else(|| {
+        Error::AlgUnsupported(format!("JWK alg {name:?} is not supported").into())
+    })?;
     if algorithm.family() != family {
         return Err(Error::AlgUnsupported(
             format!("JWK alg {name:?} does not fit the key type").into(),
@@ -433,6 +484,8 @@ fn ec_point(x: &str, y: &str) -> Result<Vec<u8>> {
 }
 
 fn significant_bits(big_endian: &[u8]) -> usize {
-    let Some(first) = big_endian.iter().position(|b| *b != 0) else { return 0 };
+    let Some(first) = big_endian.iter().position(|b| *b != 0) else {
+        return 0;
+    };
     (big_endian.len() - first) * 8 - big_endian[first].leading_zeros() as usize
 }

@@ -27,6 +27,9 @@ pub struct SignerOptions {
     pub not_before: Option<f64>,
 }
 
+// The HMAC key holds its precomputed pads inline; there are only a few of these per
+// signer or verifier, and keeping them unboxed saves a pointer chase per token.
+#[allow(clippy::large_enum_variant)]
 enum SigningKey {
     Hmac(hmac::Key),
     Rsa(signature::RsaKeyPair, &'static dyn signature::RsaEncoding),
@@ -61,9 +64,10 @@ impl Signer {
                 let hmac_alg = algorithm.hmac().ok_or_else(|| mismatch(algorithm))?;
                 SigningKey::Hmac(hmac::Key::new(hmac_alg, &secret))
             }
-            PrivateMaterial::Rsa(pair) => {
-                SigningKey::Rsa(pair, algorithm.rsa_signing().ok_or_else(|| mismatch(algorithm))?)
-            }
+            PrivateMaterial::Rsa(pair) => SigningKey::Rsa(
+                pair,
+                algorithm.rsa_signing().ok_or_else(|| mismatch(algorithm))?,
+            ),
             PrivateMaterial::Ec(pair) => SigningKey::Ec(pair),
             PrivateMaterial::Ed25519(pair) => SigningKey::Ed25519(pair),
         };
@@ -85,7 +89,9 @@ impl Signer {
             algorithm,
             key: signing_key,
             header_prefix: format!("{}.", compact::encode(header_json.as_bytes())),
-            issuer_json: options.issuer.map(|iss| serde_json::Value::from(iss).to_string()),
+            issuer_json: options
+                .issuer
+                .map(|iss| serde_json::Value::from(iss).to_string()),
             audience_json,
             expires_in: options.expires_in,
             not_before: options.not_before,
@@ -107,14 +113,21 @@ impl Signer {
     pub fn sign(&self, claims: &str, now: f64) -> Result<String> {
         let body = claims.trim();
         if !body.starts_with('{') || !body.ends_with('}') {
-            return Err(Error::JwtClaimsInvalid("claims must be a JSON object".into()));
+            return Err(Error::JwtClaimsInvalid(
+                "claims must be a JSON object".into(),
+            ));
         }
-        let given = Registered::parse(body, "claims must be a JSON object")
-            .map_err(|_| Error::JwtClaimsInvalid("claims must be a valid JSON object without duplicate registered claims".into()))?;
+        let given = Registered::parse(body, "claims must be a JSON object").map_err(|_| {
+            Error::JwtClaimsInvalid(
+                "claims must be a valid JSON object without duplicate registered claims".into(),
+            )
+        })?;
         for (raw, name) in [(given.exp, "exp"), (given.nbf, "nbf"), (given.iat, "iat")] {
             if let Some(raw) = raw {
                 numeric_date(raw, name).map_err(|_| {
-                    Error::JwtClaimsInvalid(format!("\"{name}\" must be a number of seconds").into())
+                    Error::JwtClaimsInvalid(
+                        format!("\"{name}\" must be a number of seconds").into(),
+                    )
                 })?;
             }
         }
@@ -139,7 +152,9 @@ impl Signer {
         }
         if given.jti.is_none() {
             let mut id = [0u8; 16];
-            self.rng.fill(&mut id).map_err(|_| Error::JwtClaimsInvalid("random source failed".into()))?;
+            self.rng
+                .fill(&mut id)
+                .map_err(|_| Error::JwtClaimsInvalid("random source failed".into()))?;
             add("jti", &format_args!("\"{}\"", compact::encode(&id)));
         }
         if let (None, Some(iss)) = (given.iss, &self.issuer_json) {
@@ -150,7 +165,8 @@ impl Signer {
         }
         payload.push('}');
 
-        let mut token = String::with_capacity(self.header_prefix.len() + payload.len() * 4 / 3 + 360);
+        let mut token =
+            String::with_capacity(self.header_prefix.len() + payload.len() * 4 / 3 + 360);
         token.push_str(&self.header_prefix);
         token.push_str(&compact::encode(payload.as_bytes()));
         let signature = self.signature(token.as_bytes())?;
@@ -159,16 +175,21 @@ impl Signer {
         Ok(token)
     }
 
-    fn signature(&self, message: &[u8]) -> Result<Vec<u8>> {
+    pub(crate) fn signature(&self, message: &[u8]) -> Result<Vec<u8>> {
         let failed = |_| Error::key_invalid("signing failed");
         Ok(match &self.key {
             SigningKey::Hmac(key) => hmac::sign(key, message).as_ref().to_vec(),
             SigningKey::Rsa(pair, encoding) => {
                 let mut out = vec![0; pair.public_modulus_len()];
-                pair.sign(*encoding, &self.rng, message, &mut out).map_err(failed)?;
+                pair.sign(*encoding, &self.rng, message, &mut out)
+                    .map_err(failed)?;
                 out
             }
-            SigningKey::Ec(pair) => pair.sign(&self.rng, message).map_err(failed)?.as_ref().to_vec(),
+            SigningKey::Ec(pair) => pair
+                .sign(&self.rng, message)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec(),
             SigningKey::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
         })
     }
@@ -190,7 +211,12 @@ fn choose_algorithm(
     if let (Some(requested), Some(pinned)) = (requested, pinned) {
         if requested != pinned {
             return Err(Error::AlgUnsupported(
-                format!("the JWK is pinned to {} but {} was requested", pinned.name(), requested.name()).into(),
+                format!(
+                    "the JWK is pinned to {} but {} was requested",
+                    pinned.name(),
+                    requested.name()
+                )
+                .into(),
             ));
         }
     }

@@ -30,6 +30,9 @@ pub struct Verified {
     pub valid_until: ValidUntil,
 }
 
+// The HMAC key holds its precomputed pads inline; there are only a few of these per
+// signer or verifier, and keeping them unboxed saves a pointer chase per token.
+#[allow(clippy::large_enum_variant)]
 enum Check {
     Hmac(hmac::Key),
     Public(ParsedPublicKey),
@@ -42,7 +45,10 @@ struct BoundKey {
 
 impl BoundKey {
     fn check_for(&self, algorithm: Algorithm) -> Option<&Check> {
-        self.checks.iter().find(|(a, _)| *a == algorithm).map(|(_, c)| c)
+        self.checks
+            .iter()
+            .find(|(a, _)| *a == algorithm)
+            .map(|(_, c)| c)
     }
 }
 
@@ -58,20 +64,26 @@ pub struct Verifier {
 impl Verifier {
     pub fn new(options: VerifierOptions) -> Result<Verifier> {
         if options.keys.is_empty() {
-            return Err(Error::invalid_option("a verifier needs a secret, a public key or a JWKS"));
+            return Err(Error::invalid_option(
+                "a verifier needs a secret, a public key or a JWKS",
+            ));
         }
         let mut warnings = Vec::new();
         let mut keys = Vec::with_capacity(options.keys.len());
         for key in &options.keys {
             let checks = bind(key, &options.algorithms, &mut warnings)?;
             if !checks.is_empty() {
-                keys.push(BoundKey { kid: key.kid.clone(), checks });
+                keys.push(BoundKey {
+                    kid: key.kid.clone(),
+                    checks,
+                });
             }
         }
         if keys.is_empty() {
             let allowed: Vec<_> = options.algorithms.iter().map(|a| a.name()).collect();
             return Err(Error::AlgUnsupported(
-                format!("none of the allowed algorithms {allowed:?} fit the configured key(s)").into(),
+                format!("none of the allowed algorithms {allowed:?} fit the configured key(s)")
+                    .into(),
             ));
         }
         Ok(Verifier {
@@ -128,7 +140,9 @@ impl Verifier {
                 }
                 kid_matched = true;
             }
-            let Some(check) = key.check_for(algorithm) else { continue };
+            let Some(check) = key.check_for(algorithm) else {
+                continue;
+            };
             selected = true;
             if verify_signature(check, segments.signing_input.as_bytes(), &signature) {
                 let payload = String::from_utf8(payload_bytes)
@@ -137,7 +151,10 @@ impl Verifier {
                     return Err(Error::malformed("payload is not a JSON object"));
                 }
                 let valid_until = self.policy.check(&payload, now)?;
-                return Ok(Verified { payload, valid_until });
+                return Ok(Verified {
+                    payload,
+                    valid_until,
+                });
             }
         }
         match kid {
@@ -156,7 +173,11 @@ fn verify_signature(check: &Check, message: &[u8], signature: &[u8]) -> bool {
 }
 
 /// The algorithms a key may verify: its JWK `alg` or its family's, within the allow-list.
-fn bind(key: &PublicKey, allow: &[Algorithm], warnings: &mut Vec<String>) -> Result<Vec<(Algorithm, Check)>> {
+fn bind(
+    key: &PublicKey,
+    allow: &[Algorithm],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(Algorithm, Check)>> {
     let family_algs: Vec<Algorithm> = match key.algorithm {
         Some(alg) => vec![alg],
         None => key.family.algorithms().to_vec(),
@@ -167,7 +188,9 @@ fn bind(key: &PublicKey, allow: &[Algorithm], warnings: &mut Vec<String>) -> Res
             continue;
         }
         let check = match (&key.material, alg.hmac()) {
-            (PublicMaterial::Secret(secret), Some(hmac_alg)) => Check::Hmac(hmac::Key::new(hmac_alg, secret)),
+            (PublicMaterial::Secret(secret), Some(hmac_alg)) => {
+                Check::Hmac(hmac::Key::new(hmac_alg, secret))
+            }
             _ => Check::Public(key.material.parse_for(alg)?),
         };
         checks.push((alg, check));

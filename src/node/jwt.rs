@@ -11,7 +11,10 @@ use crate::jwt::{
 };
 
 fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 fn bytes(value: &Either<String, Buffer>) -> &[u8] {
@@ -57,7 +60,11 @@ pub struct NativeTokenSigner {
 impl NativeTokenSigner {
     #[napi(constructor)]
     pub fn new(config: SignerConfig) -> Result<Self> {
-        let source = match (&config.secret, &config.private_key_pem, &config.private_key_jwk) {
+        let source = match (
+            &config.secret,
+            &config.private_key_pem,
+            &config.private_key_jwk,
+        ) {
             (Some(secret), None, None) => KeySource::Secret(bytes(secret)),
             (None, Some(pem), None) => KeySource::Pem(bytes(pem)),
             (None, None, Some(jwk)) => KeySource::Jwk(jwk),
@@ -69,14 +76,21 @@ impl NativeTokenSigner {
         };
         let options = SignerOptions {
             key: PrivateKey::parse(source).map_err(to_js)?,
-            algorithm: config.algorithm.as_deref().map(algorithm).transpose().map_err(to_js)?,
+            algorithm: config
+                .algorithm
+                .as_deref()
+                .map(algorithm)
+                .transpose()
+                .map_err(to_js)?,
             kid: config.kid,
             issuer: config.issuer,
             audience: config.audience.unwrap_or_default(),
             expires_in: seconds(&config.expires_in, "expiresIn")?.unwrap_or(DEFAULT_EXPIRES_IN),
             not_before: seconds(&config.not_before, "notBefore")?,
         };
-        Ok(NativeTokenSigner { inner: Signer::new(options).map_err(to_js)? })
+        Ok(NativeTokenSigner {
+            inner: Signer::new(options).map_err(to_js)?,
+        })
     }
 
     #[napi(getter)]
@@ -144,12 +158,22 @@ pub struct NativeTokenVerifier {
 impl NativeTokenVerifier {
     #[napi(constructor)]
     pub fn new(config: VerifierConfig) -> Result<Self> {
-        let keys = match (&config.secret, &config.public_key_pem, &config.public_key_jwk, &config.jwks) {
-            (Some(secret), None, None, None) => vec![PublicKey::parse(KeySource::Secret(bytes(secret)))],
+        let keys = match (
+            &config.secret,
+            &config.public_key_pem,
+            &config.public_key_jwk,
+            &config.jwks,
+        ) {
+            (Some(secret), None, None, None) => {
+                vec![PublicKey::parse(KeySource::Secret(bytes(secret)))]
+            }
             (None, Some(pem), None, None) => vec![PublicKey::parse(KeySource::Pem(bytes(pem)))],
             (None, None, Some(jwk), None) => vec![PublicKey::parse(KeySource::Jwk(jwk))],
-            (None, None, None, Some(set)) => PublicKey::parse_set(set).map_or_else(|e| vec![Err(e)], |k| k.into_iter().map(Ok).collect()),
-            _ => vec![Err(Error::invalid_option("set exactly one of `secret`, `publicKey` or `jwks`"))],
+            (None, None, None, Some(set)) => PublicKey::parse_set(set)
+                .map_or_else(|e| vec![Err(e)], |k| k.into_iter().map(Ok).collect()),
+            _ => vec![Err(Error::invalid_option(
+                "set exactly one of `secret`, `publicKey` or `jwks`",
+            ))],
         }
         .into_iter()
         .collect::<crate::Result<Vec<_>>>()
@@ -162,7 +186,11 @@ impl NativeTokenVerifier {
             .collect::<crate::Result<Vec<_>>>()
             .map_err(to_js)?;
         let max_token_length = match config.max_token_length {
-            Some(0) => return Err(to_js(Error::invalid_option("maxTokenLength must be positive"))),
+            Some(0) => {
+                return Err(to_js(Error::invalid_option(
+                    "maxTokenLength must be positive",
+                )))
+            }
             Some(n) => n as usize,
             None => DEFAULT_MAX_TOKEN_LENGTH,
         };
@@ -174,7 +202,13 @@ impl NativeTokenVerifier {
             audiences: config.audience.unwrap_or_default(),
             required_claims: config.required_claims.unwrap_or_default(),
         };
-        let inner = Verifier::new(VerifierOptions { keys, algorithms, policy, max_token_length }).map_err(to_js)?;
+        let inner = Verifier::new(VerifierOptions {
+            keys,
+            algorithms,
+            policy,
+            max_token_length,
+        })
+        .map_err(to_js)?;
         Ok(NativeTokenVerifier { inner })
     }
 

@@ -13,17 +13,31 @@ export declare class NativeTokenSigner {
   constructor(config: SignerConfig)
   get algorithm(): string
   get warnings(): Array<string>
-  /** Signs claims given as JSON object text. */
-  sign(claimsJson: string): string
+  /**
+   * A function `(claimsJson) => token | failure` bound to this signer. Calling a plain
+   * function skips the per-call `this` unwrapping of a class method, the larger part of
+   * the boundary's cost; failures are returned, not thrown, for the same reason.
+   */
+  signFunction(): (claimsJson: string) => string | Failure
 }
 
 export declare class NativeTokenVerifier {
   constructor(config: VerifierConfig)
   get warnings(): Array<string>
-  /** The payload's JSON text, or why the token was refused. */
-  verify(token: string): string | VerifyFailure
-  /** Like `verify`, with the time the result stops holding (for the result cache). */
-  verifyWithExpiry(token: string): VerifiedToken | VerifyFailure
+  /**
+   * A function `(token) => payloadJson | failure` bound to this verifier (see
+   * `NativeTokenSigner::sign_function` for why a bound function).
+   */
+  verifyFunction(): (token: string) => string | Failure
+  /** Like `verify_function`, with the time the result stops holding (for the result cache). */
+  verifyWithExpiryFunction(): (token: string) => VerifiedToken | Failure
+}
+
+/** Why a token was refused, or claims could not be signed. */
+export interface Failure {
+  code: string
+  message: string
+  claim?: string
 }
 
 /** Options as the JS layer normalizes them (JWKs arrive as JSON text). */
@@ -58,11 +72,4 @@ export interface VerifierConfig {
   requiredClaims?: Array<string>
   requireExpiration?: boolean
   maxTokenLength?: number
-}
-
-/** Why a token was refused. */
-export interface VerifyFailure {
-  code: string
-  message: string
-  claim?: string
 }

@@ -60,6 +60,7 @@ function construct(NativeClass, config) {
  */
 class TokenSigner {
   #native
+  #sign
 
   constructor(options) {
     if (!isPlainObject(options)) throw argTypeError('options', 'an object', options)
@@ -76,6 +77,7 @@ class TokenSigner {
       expiresIn: optional(options, 'expiresIn', isDuration, 'seconds or a duration string'),
       notBefore: optional(options, 'notBefore', isDuration, 'seconds or a duration string'),
     })
+    this.#sign = this.#native.signFunction()
     emitWarnings(this.#native)
   }
 
@@ -94,11 +96,9 @@ class TokenSigner {
     } catch (cause) {
       throw new FerroAuthError(ErrorCodes.ERR_JWT_CLAIMS_INVALID, `Claims are invalid: ${cause.message}`, { cause })
     }
-    try {
-      return this.#native.sign(json)
-    } catch (error) {
-      throw fromNative(error)
-    }
+    const outcome = this.#sign(json)
+    if (typeof outcome === 'string') return outcome
+    throw new FerroAuthError(outcome.code, outcome.message)
   }
 }
 
@@ -108,6 +108,14 @@ const NOT_A_STRING = Object.freeze({
 })
 
 const DEFAULT_CACHE_SIZE = 1000
+const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024
+
+function tooLarge(limit) {
+  return {
+    valid: false,
+    error: { code: ErrorCodes.ERR_JWT_TOO_LARGE, message: `Token is larger than the ${limit} byte limit` },
+  }
+}
 
 function deepFreeze(value) {
   if (value !== null && typeof value === 'object') {
@@ -123,6 +131,9 @@ function deepFreeze(value) {
  */
 class TokenVerifier {
   #native
+  #verify
+  #verifyWithExpiry
+  #maxTokenLength
   /** token -> { result, until (ms) }; a Map keeps insertion order, which makes it an LRU. */
   #cache
   #cacheMax
@@ -153,7 +164,11 @@ class TokenVerifier {
       requireExpiration: optional(options, 'requireExpiration', (v) => typeof v === 'boolean', 'a boolean'),
       maxTokenLength,
     })
+    this.#verify = this.#native.verifyFunction()
+    // Checked here too so an absurdly long string is never copied across the boundary.
+    this.#maxTokenLength = maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
     if (cache) {
+      this.#verifyWithExpiry = this.#native.verifyWithExpiryFunction()
       const max = cache === true ? DEFAULT_CACHE_SIZE : (cache.max ?? DEFAULT_CACHE_SIZE)
       if (!Number.isInteger(max) || max < 1) {
         throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, 'cache.max must be a positive integer')
@@ -166,8 +181,9 @@ class TokenVerifier {
 
   verify(token) {
     if (typeof token !== 'string') return NOT_A_STRING
+    if (token.length > this.#maxTokenLength) return tooLarge(this.#maxTokenLength)
     if (this.#cache !== undefined) return this.#verifyCached(token)
-    const outcome = this.#native.verify(token)
+    const outcome = this.#verify(token)
     if (typeof outcome === 'string') return { valid: true, payload: JSON.parse(outcome) }
     return { valid: false, error: outcome }
   }
@@ -182,7 +198,7 @@ class TokenVerifier {
         return entry.result
       }
     }
-    const outcome = this.#native.verifyWithExpiry(token)
+    const outcome = this.#verifyWithExpiry(token)
     if (outcome.payload === undefined) return { valid: false, error: outcome }
     const result = deepFreeze({ valid: true, payload: JSON.parse(outcome.payload) })
     // Tokens without an expiry are not cached: nothing bounds how long the entry may live.

@@ -49,6 +49,17 @@ pub fn decode(segment: &str, what: &'static str) -> Result<Vec<u8>> {
         .map_err(|_| Error::malformed(what))
 }
 
+/// Like `decode`, into a caller's buffer; for signatures, whose size is bounded.
+pub fn decode_into<'b>(segment: &str, buffer: &'b mut [u8]) -> Result<&'b [u8]> {
+    match URL_SAFE_NO_PAD.decode_slice(segment, buffer) {
+        Ok(len) => Ok(&buffer[..len]),
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+            Err(Error::malformed("signature is too long"))
+        }
+        Err(_) => Err(Error::malformed("signature is not base64url")),
+    }
+}
+
 pub fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -1,6 +1,8 @@
 //! Token verification: keys are bound to their algorithms once, at construction; each
 //! token then costs one split, two base64 decodes, one signature check and one claims pass.
 
+use std::sync::{Arc, Mutex};
+
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::ParsedPublicKey;
 
@@ -52,8 +54,21 @@ impl BoundKey {
     }
 }
 
+/// What a header decides: the algorithm, and the keys that may have signed.
+struct Selection {
+    algorithm: Algorithm,
+    keys: Vec<usize>,
+}
+
+/// How many distinct headers are remembered; one per issuer and key is typical.
+const RECENT_HEADERS: usize = 16;
+
+/// RSA-8192, the largest key aws-lc-rs verifies, makes 1024-byte signatures.
+const MAX_SIGNATURE_LEN: usize = 1024;
+
 pub struct Verifier {
     keys: Vec<BoundKey>,
+    recent_headers: Mutex<Vec<(Box<str>, Arc<Selection>)>>,
     /// Whether any key carries a `kid`, so a token's `kid` must select among them.
     kid_selects: bool,
     policy: ClaimsPolicy,
@@ -88,6 +103,7 @@ impl Verifier {
         }
         Ok(Verifier {
             kid_selects: keys.iter().any(|k| k.kid.is_some()),
+            recent_headers: Mutex::new(Vec::with_capacity(RECENT_HEADERS)),
             keys,
             policy: options.policy,
             max_token_length: options.max_token_length,
@@ -109,10 +125,62 @@ impl Verifier {
             return Err(Error::malformed("token is empty"));
         }
         let segments = compact::split(token)?;
-        let header_bytes = compact::decode(segments.header, "header is not base64url")?;
+        let selection = self.select(segments.header)?;
         let payload_bytes = compact::decode(segments.payload, "payload is not base64url")?;
-        let signature = compact::decode(segments.signature, "signature is not base64url")?;
+        let mut signature = [0u8; MAX_SIGNATURE_LEN];
+        let signature = compact::decode_into(segments.signature, &mut signature)?;
 
+        let signed = selection.keys.iter().any(|&index| {
+            self.keys[index]
+                .check_for(selection.algorithm)
+                .is_some_and(|check| {
+                    verify_signature(check, segments.signing_input.as_bytes(), signature)
+                })
+        });
+        if !signed {
+            return Err(Error::JwtSignatureInvalid);
+        }
+        let payload = String::from_utf8(payload_bytes)
+            .map_err(|_| Error::malformed("payload is not UTF-8"))?;
+        if !payload.trim_start().starts_with('{') {
+            return Err(Error::malformed("payload is not a JSON object"));
+        }
+        let valid_until = self.policy.check(&payload, now)?;
+        Ok(Verified {
+            payload,
+            valid_until,
+        })
+    }
+
+    /// The algorithm and candidate keys for a header. The answer depends on the header
+    /// text alone, and one issuer sends the same header on every token, so recent
+    /// answers are remembered.
+    fn select(&self, header_segment: &str) -> Result<Arc<Selection>> {
+        let recent = self
+            .recent_headers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, selection)) = recent
+            .iter()
+            .find(|(segment, _)| **segment == *header_segment)
+        {
+            return Ok(Arc::clone(selection));
+        }
+        drop(recent);
+        let selection = Arc::new(self.select_uncached(header_segment)?);
+        let mut recent = self
+            .recent_headers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if recent.len() == RECENT_HEADERS {
+            recent.remove(0);
+        }
+        recent.push((header_segment.into(), Arc::clone(&selection)));
+        Ok(selection)
+    }
+
+    fn select_uncached(&self, header_segment: &str) -> Result<Selection> {
+        let header_bytes = compact::decode(header_segment, "header is not base64url")?;
         let header_text = compact::require_object(&header_bytes, "header is not a JSON object")?;
         let header = compact::parse_header(header_text)?;
         let algorithm = match Algorithm::from_name(&header.alg) {
@@ -129,39 +197,21 @@ impl Verifier {
                 "no extensions are supported (\"crit\" must be absent)".into(),
             ));
         }
-
         let kid = header.kid.as_deref().filter(|_| self.kid_selects);
-        let mut selected = false;
-        let mut kid_matched = false;
-        for key in &self.keys {
-            if let Some(kid) = kid {
-                if key.kid.as_deref() != Some(kid) {
-                    continue;
-                }
-                kid_matched = true;
-            }
-            let Some(check) = key.check_for(algorithm) else {
-                continue;
-            };
-            selected = true;
-            if verify_signature(check, segments.signing_input.as_bytes(), &signature) {
-                let payload = String::from_utf8(payload_bytes)
-                    .map_err(|_| Error::malformed("payload is not UTF-8"))?;
-                if !payload.trim_start().starts_with('{') {
-                    return Err(Error::malformed("payload is not a JSON object"));
-                }
-                let valid_until = self.policy.check(&payload, now)?;
-                return Ok(Verified {
-                    payload,
-                    valid_until,
-                });
-            }
+        let by_kid: Vec<usize> = (0..self.keys.len())
+            .filter(|&i| kid.is_none() || self.keys[i].kid.as_deref() == kid)
+            .collect();
+        if let (Some(kid), true) = (kid, by_kid.is_empty()) {
+            return Err(Error::JwtKeyNotFound(kid.to_owned()));
         }
-        match kid {
-            Some(kid) if !kid_matched => Err(Error::JwtKeyNotFound(kid.to_owned())),
-            _ if !selected => Err(Error::JwtAlgNotAllowed(algorithm.name().to_owned())),
-            _ => Err(Error::JwtSignatureInvalid),
+        let keys: Vec<usize> = by_kid
+            .into_iter()
+            .filter(|&i| self.keys[i].check_for(algorithm).is_some())
+            .collect();
+        if keys.is_empty() {
+            return Err(Error::JwtAlgNotAllowed(algorithm.name().to_owned()));
         }
+        Ok(Selection { algorithm, keys })
     }
 }
 

@@ -12,7 +12,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeTokenSigner {
   constructor(config: SignerConfig)
   get algorithm(): string
-  get warnings(): Array<string>
+  get warnings(): Array<ConfigWarning>
   /**
    * A function `(claimsJson) => token | failure` bound to this signer. Calling a plain
    * function skips the per-call `this` unwrapping of a class method, the larger part of
@@ -23,7 +23,7 @@ export declare class NativeTokenSigner {
 
 export declare class NativeTokenVerifier {
   constructor(config: VerifierConfig)
-  get warnings(): Array<string>
+  get warnings(): Array<ConfigWarning>
   /**
    * A function `(token) => payloadJson | failure` bound to this verifier (see
    * `NativeTokenSigner::sign_function` for why a bound function).
@@ -31,6 +31,12 @@ export declare class NativeTokenVerifier {
   verifyFunction(): (token: string) => string | Failure
   /** Like `verify_function`, with the time the result stops holding (for the result cache). */
   verifyWithExpiryFunction(): (token: string) => VerifiedToken | Failure
+}
+
+/** Advice about the configuration, for `process.emitWarning`. */
+export interface ConfigWarning {
+  code: string
+  message: string
 }
 
 /** Why a token was refused, or claims could not be signed. */

@@ -42,8 +42,8 @@ function keyOption(options, name, type) {
 }
 
 function emitWarnings(nativeObject) {
-  for (const message of nativeObject.warnings) {
-    process.emitWarning(message, { type: 'FerroAuthWarning', code: 'FERROAUTH_HMAC_SECRET_SHORT' })
+  for (const { code, message } of nativeObject.warnings) {
+    process.emitWarning(message, { type: 'FerroAuthWarning', code })
   }
 }
 

@@ -3,6 +3,17 @@
 
 use std::borrow::Cow;
 
+/// Advice about a configuration that works but is unwise, surfaced once by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Warning {
+    pub const HMAC_SECRET_SHORT: &'static str = "FERROAUTH_HMAC_SECRET_SHORT";
+}
+
 /// Result alias used across the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

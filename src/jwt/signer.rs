@@ -11,7 +11,7 @@ use super::claims::{numeric_date, Registered};
 use super::compact;
 use super::key::{PrivateKey, PrivateMaterial};
 use super::verifier::short_secret_warning;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Warning};
 
 /// Access tokens are typed as such (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -48,7 +48,7 @@ pub struct Signer {
     expires_in: f64,
     not_before: Option<f64>,
     rng: SystemRandom,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 impl Signer {
@@ -104,7 +104,7 @@ impl Signer {
         self.algorithm
     }
 
-    pub fn warnings(&self) -> &[String] {
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 

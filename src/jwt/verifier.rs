@@ -10,7 +10,7 @@ use super::algorithm::{Algorithm, KeyFamily};
 use super::claims::{ClaimsPolicy, ValidUntil};
 use super::compact;
 use super::key::{PublicKey, PublicMaterial};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Warning};
 
 /// Tokens longer than this are refused before any parsing.
 pub const DEFAULT_MAX_TOKEN_LENGTH: usize = 16 * 1024;
@@ -73,7 +73,7 @@ pub struct Verifier {
     kid_selects: bool,
     policy: ClaimsPolicy,
     max_token_length: usize,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 impl Verifier {
@@ -112,7 +112,7 @@ impl Verifier {
     }
 
     /// Configuration advice (e.g. a short HMAC secret) for the caller to surface once.
-    pub fn warnings(&self) -> &[String] {
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 
@@ -226,7 +226,7 @@ fn verify_signature(check: &Check, message: &[u8], signature: &[u8]) -> bool {
 fn bind(
     key: &PublicKey,
     allow: &[Algorithm],
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Vec<(Algorithm, Check)>> {
     let family_algs: Vec<Algorithm> = match key.algorithm {
         Some(alg) => vec![alg],
@@ -253,10 +253,14 @@ fn bind(
     Ok(checks)
 }
 
-pub(crate) fn short_secret_warning(len: usize, algorithm: Algorithm) -> String {
-    format!(
+pub(crate) fn short_secret_warning(len: usize, algorithm: Algorithm) -> Warning {
+    let message = format!(
         "HMAC secret is {len} bytes; {} needs at least {} (RFC 7518 §3.2). Use a longer random secret.",
         algorithm.name(),
         algorithm.min_hmac_secret_len()
-    )
+    );
+    Warning {
+        code: Warning::HMAC_SECRET_SHORT,
+        message,
+    }
 }

@@ -102,8 +102,12 @@ impl NativeTokenSigner {
     }
 
     #[napi(getter)]
-    pub fn warnings(&self) -> Vec<String> {
-        self.inner.warnings().to_vec()
+    pub fn warnings(&self) -> Vec<ConfigWarning> {
+        self.inner
+            .warnings()
+            .iter()
+            .map(ConfigWarning::from)
+            .collect()
     }
 
     /// A function `(claimsJson) => token | failure` bound to this signer. Calling a plain
@@ -139,6 +143,22 @@ pub struct VerifierConfig {
     pub required_claims: Option<Vec<String>>,
     pub require_expiration: Option<bool>,
     pub max_token_length: Option<u32>,
+}
+
+/// Advice about the configuration, for `process.emitWarning`.
+#[napi(object)]
+pub struct ConfigWarning {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&crate::error::Warning> for ConfigWarning {
+    fn from(warning: &crate::error::Warning) -> Self {
+        ConfigWarning {
+            code: warning.code.to_owned(),
+            message: warning.message.clone(),
+        }
+    }
 }
 
 /// Why a token was refused, or claims could not be signed.
@@ -230,8 +250,12 @@ impl NativeTokenVerifier {
     }
 
     #[napi(getter)]
-    pub fn warnings(&self) -> Vec<String> {
-        self.inner.warnings().to_vec()
+    pub fn warnings(&self) -> Vec<ConfigWarning> {
+        self.inner
+            .warnings()
+            .iter()
+            .map(ConfigWarning::from)
+            .collect()
     }
 
     /// A function `(token) => payloadJson | failure` bound to this verifier (see

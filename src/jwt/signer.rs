@@ -2,6 +2,7 @@
 //! once; each call adds the caller's claims, the times and a fresh `jti`.
 
 use std::fmt::Write as _;
+use std::sync::Mutex;
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::{hmac, signature};
@@ -48,6 +49,7 @@ pub struct Signer {
     expires_in: f64,
     not_before: Option<f64>,
     rng: SystemRandom,
+    token_ids: TokenIds,
     warnings: Vec<Warning>,
 }
 
@@ -96,6 +98,7 @@ impl Signer {
             expires_in: options.expires_in,
             not_before: options.not_before,
             rng: SystemRandom::new(),
+            token_ids: TokenIds::default(),
             warnings,
         })
     }
@@ -151,10 +154,7 @@ impl Signer {
             add("nbf", &(now + nbf).floor());
         }
         if given.jti.is_none() {
-            let mut id = [0u8; 16];
-            self.rng
-                .fill(&mut id)
-                .map_err(|_| Error::JwtClaimsInvalid("random source failed".into()))?;
+            let id = self.token_ids.next(&self.rng)?;
             add("jti", &format_args!("\"{}\"", compact::encode(&id)));
         }
         if let (None, Some(iss)) = (given.iss, &self.issuer_json) {
@@ -192,6 +192,38 @@ impl Signer {
                 .to_vec(),
             SigningKey::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
         })
+    }
+}
+
+const TOKEN_ID_LEN: usize = 16;
+const TOKEN_IDS_PER_DRAW: usize = 64;
+
+/// Random `jti` values, drawn from the CSPRNG a batch at a time: one draw costs about as
+/// much as signing a whole HMAC token, and a `jti` only has to be unique and unguessable.
+#[derive(Default)]
+struct TokenIds {
+    pool: Mutex<(Vec<u8>, usize)>,
+}
+
+impl TokenIds {
+    fn next(&self, rng: &SystemRandom) -> Result<[u8; TOKEN_ID_LEN]> {
+        let mut guard = self
+            .pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (bytes, used) = &mut *guard;
+        if *used == bytes.len() {
+            bytes.resize(TOKEN_ID_LEN * TOKEN_IDS_PER_DRAW, 0);
+            rng.fill(bytes)
+                .map_err(|_| Error::JwtClaimsInvalid("random source failed".into()))?;
+            *used = 0;
+        }
+        let mut id = [0u8; TOKEN_ID_LEN];
+        id.copy_from_slice(&bytes[*used..*used + TOKEN_ID_LEN]);
+        // Handed-out ids do not stay in memory.
+        bytes[*used..*used + TOKEN_ID_LEN].fill(0);
+        *used += TOKEN_ID_LEN;
+        Ok(id)
     }
 }
 

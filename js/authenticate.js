@@ -92,14 +92,15 @@ function createAuthenticator(options) {
   }
   const credentialsRequired = options.credentialsRequired ?? true
 
+  // `context` is whatever the adapter passes along (NestJS: the ExecutionContext), for getToken.
   const findToken = getToken
-    ? (req) => getToken(req)
+    ? (req, context) => getToken(req, context)
     : cookie
       ? (req) => bearerToken(req) ?? cookieToken(req, cookie)
       : bearerToken
 
-  return async function authenticate(req) {
-    const token = await findToken(req)
+  return async function authenticate(req, context) {
+    const token = await findToken(req, context)
     if (token === undefined || token === null || token === '') {
       return credentialsRequired ? MISSING : { ok: true, user: undefined, token: undefined }
     }
@@ -130,4 +131,4 @@ function checkGrants(user, field, wanted) {
   return failure(403, message, challenge)
 }
 
-module.exports = { createAuthenticator, checkGrants, bearerToken, cookieToken }
+module.exports = { createAuthenticator, checkGrants, bearerToken, cookieToken, MISSING_TOKEN: MISSING }

@@ -1,0 +1,369 @@
+'use strict'
+
+// The NestJS adapter: JwtAuthGuard, FerroAuthModule and the decorators. This file and the
+// root nestjs.js are the only ones that require @nestjs/*. The work itself (finding the
+// token, verifying it, the 401/403 bodies and WWW-Authenticate values) is js/authenticate.js;
+// here it is only translated into Nest's execution contexts, DI and HttpExceptions.
+
+const {
+  Injectable,
+  Inject,
+  Optional,
+  Module,
+  SetMetadata,
+  createParamDecorator,
+  HttpException,
+  UnauthorizedException,
+  ForbiddenException,
+} = require('@nestjs/common')
+const { Reflector } = require('@nestjs/core')
+const { createAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
+const { FerroAuthError, ErrorCodes, argTypeError } = require('./errors.js')
+
+/** DI token of the options given to `FerroAuthModule.forRoot` / `forRootAsync`. */
+const FERROAUTH_OPTIONS = 'FERROAUTH_OPTIONS'
+
+/** The key NestJS's own docs use, so an app's existing `SetMetadata('isPublic', true)` is honoured too. */
+const IS_PUBLIC_KEY = 'isPublic'
+const SCOPES_KEY = 'ferroauth:scopes'
+const ROLES_KEY = 'ferroauth:roles'
+const REQUIRED_STATUS_KEY = 'ferroauth:requiredStatus'
+
+const REQUIRED_STATUS_MESSAGE = 'You do not have the required status to perform this action'
+
+/** Where the guard leaves the user for `@CurrentUser()`, whatever `requestProperty` says. */
+const USER = Symbol('ferroauth.user')
+/** The outcome of the last authentication of a request, so a second guard with the same options reuses it. */
+const OUTCOME = Symbol('ferroauth.outcome')
+
+const NOT_CONFIGURED =
+  'JwtAuthGuard has no options. Either import FerroAuthModule.forRoot({ secret, ... }) ' +
+  '(or FerroAuthModule.forRootAsync) in your root module, or construct the guard with options, ' +
+  'e.g. { provide: APP_GUARD, useFactory: () => new JwtAuthGuard({ secret, ... }) } ' +
+  'or @UseGuards(new JwtAuthGuard({ secret, ... }))'
+
+// --- options ---------------------------------------------------------------------------------
+
+/** options object -> its parsed form; the verifier is built once per options object. */
+const configs = new WeakMap()
+
+function configFor(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw argTypeError('options', 'an object', options)
+  }
+  let config = configs.get(options)
+  if (config === undefined) {
+    const { resolveStatus, requestProperty = 'user', getToken } = options
+    if (resolveStatus !== undefined && typeof resolveStatus !== 'function') {
+      throw argTypeError('options.resolveStatus', 'a function', resolveStatus)
+    }
+    if (typeof requestProperty !== 'string' || requestProperty === '') {
+      throw argTypeError('options.requestProperty', 'a non-empty string', requestProperty)
+    }
+    config = {
+      authenticate: createAuthenticator(options),
+      resolveStatus,
+      requestProperty,
+      hasGetToken: typeof getToken === 'function',
+    }
+    configs.set(options, config)
+  }
+  return config
+}
+
+/** The options of the FerroAuthModule of the running app (cleared when that app closes). */
+let moduleConfig
+/** The options of the most recent guard constructed with options. */
+let lastConfig
+
+// --- execution contexts ----------------------------------------------------------------------
+
+const isObject = (v) => v !== null && typeof v === 'object'
+
+function noRequest(type, why) {
+  return new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, `JwtAuthGuard found no request in this '${type}' context: ${why}`)
+}
+
+/** The Express/Fastify request inside a GraphQL context (`args[2]`), without requiring @nestjs/graphql. */
+function graphqlRequest(graphqlContext) {
+  if (!isObject(graphqlContext)) return undefined
+  const { req, request, reply } = graphqlContext
+  if (isObject(req)) return req
+  if (isObject(request)) return request
+  if (isObject(reply) && isObject(reply.request)) return reply.request // mercurius
+  return undefined
+}
+
+/**
+ * The object the token is read from and the user written to: the HTTP request ('http', and
+ * 'graphql' through its context), the client ('ws') or the RPC context ('rpc').
+ * `forGuard` also asks that a non-HTTP context comes with a getToken option.
+ */
+function carrierOf(context, config) {
+  const type = context.getType()
+  if (type === 'http') {
+    const request = context.switchToHttp().getRequest()
+    if (!isObject(request)) throw noRequest(type, 'switchToHttp().getRequest() returned nothing')
+    return request
+  }
+  if (type === 'graphql') {
+    const request = graphqlRequest(context.getArgs()[2])
+    if (request === undefined) {
+      throw noRequest(type, 'the GraphQL context (the third resolver argument) has no `req`. ' +
+        'Put it there with GraphQLModule.forRoot({ context: ({ req }) => ({ req }) })')
+    }
+    return request
+  }
+  if (type === 'ws' || type === 'rpc') {
+    if (config !== undefined && !config.hasGetToken) {
+      throw noRequest(type, 'there is no HTTP request to read an Authorization header from. ' +
+        'Give the guard a getToken(carrier, context) option that returns the token from the ' +
+        (type === 'ws' ? 'WebSocket client (e.g. (client) => client.handshake?.auth?.token)' : 'RPC context or message') +
+        ', or guard only HTTP and GraphQL handlers')
+    }
+    let carrier
+    if (type === 'ws') {
+      carrier = context.switchToWs().getClient()
+    } else {
+      const rpc = context.switchToRpc()
+      carrier = rpc.getContext()
+      if (!isObject(carrier)) carrier = rpc.getData()
+    }
+    if (!isObject(carrier)) throw noRequest(type, `the ${type === 'ws' ? 'client' : 'RPC context and data'} is not an object`)
+    return carrier
+  }
+  throw noRequest(type, 'JwtAuthGuard understands http, graphql, ws and rpc contexts')
+}
+
+/** The response to put WWW-Authenticate on, when there is one. */
+function responseOf(context, carrier) {
+  const type = context.getType()
+  if (type === 'http') return context.switchToHttp().getResponse()
+  if (type === 'graphql') {
+    const graphqlContext = context.getArgs()[2]
+    return graphqlContext?.res ?? graphqlContext?.reply ?? carrier.res
+  }
+  return undefined
+}
+
+function setHeader(response, name, value) {
+  if (!isObject(response) || response.headersSent) return
+  if (typeof response.setHeader === 'function') response.setHeader(name, value) // Express, node:http
+  else if (typeof response.header === 'function') response.header(name, value) // Fastify
+}
+
+/** Throws the HttpException for a failed outcome, after setting its WWW-Authenticate header. */
+function reject(context, carrier, outcome) {
+  if (outcome.wwwAuthenticate !== undefined) {
+    setHeader(responseOf(context, carrier), 'WWW-Authenticate', outcome.wwwAuthenticate)
+  }
+  const body = { ...outcome.body } // a copy: exception filters may add to it
+  if (outcome.status === 401) throw new UnauthorizedException(body)
+  if (outcome.status === 403) throw new ForbiddenException(body)
+  throw new HttpException(body, outcome.status)
+}
+
+function targetsOf(context) {
+  const targets = []
+  const handler = context.getHandler?.()
+  if (handler !== undefined && handler !== null) targets.push(handler)
+  const controller = context.getClass?.()
+  if (controller !== undefined && controller !== null) targets.push(controller)
+  return targets
+}
+
+// --- the guard -------------------------------------------------------------------------------
+
+/**
+ * Verifies the bearer token of every request it guards, puts the user on the request, and
+ * enforces `@Public()`, `@Scopes()`, `@Roles()` and `@RequireStatus()`.
+ */
+class JwtAuthGuard {
+  #config
+  #reflector
+
+  constructor(options, reflector) {
+    this.#reflector = reflector ?? new Reflector()
+    if (options !== undefined && options !== null) {
+      this.#config = configFor(options)
+      lastConfig = this.#config
+    }
+  }
+
+  async canActivate(context) {
+    const reflector = this.#reflector
+    const targets = targetsOf(context)
+    if (reflector.getAllAndOverride(IS_PUBLIC_KEY, targets) === true) return true
+
+    const config = this.#config ?? moduleConfig ?? lastConfig
+    if (config === undefined) throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, NOT_CONFIGURED)
+    const carrier = carrierOf(context, config)
+
+    let outcome
+    const previous = carrier[OUTCOME]
+    if (previous !== undefined && previous.config === config) {
+      outcome = previous.outcome
+    } else {
+      outcome = await config.authenticate(carrier, context)
+      carrier[OUTCOME] = { config, outcome }
+    }
+    if (!outcome.ok) reject(context, carrier, outcome)
+    const user = outcome.user
+    if (user !== undefined) {
+      carrier[config.requestProperty] = user
+      carrier[USER] = user
+    }
+
+    const scopes = reflector.getAllAndOverride(SCOPES_KEY, targets)
+    const roles = reflector.getAllAndOverride(ROLES_KEY, targets)
+    const statuses = reflector.getAllAndOverride(REQUIRED_STATUS_KEY, targets)
+    const hasScopes = scopes !== undefined && scopes.length > 0
+    const hasRoles = roles !== undefined && roles.length > 0
+    const hasStatuses = statuses !== undefined && statuses.length > 0
+    if (!hasScopes && !hasRoles && !hasStatuses) return true
+
+    // Requirements but no credentials (credentialsRequired: false): a 401, not a 403 (RFC 6750 §3.1).
+    if (user === undefined) reject(context, carrier, MISSING_TOKEN)
+    if (hasScopes) {
+      const grant = checkGrants(user, 'scopes', scopes)
+      if (!grant.ok) reject(context, carrier, grant)
+    }
+    if (hasRoles) {
+      const grant = checkGrants(user, 'roles', roles)
+      if (!grant.ok) reject(context, carrier, grant)
+    }
+    if (hasStatuses) {
+      if (config.resolveStatus === undefined) {
+        throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION,
+          '@RequireStatus() needs a resolveStatus(user) option on JwtAuthGuard or FerroAuthModule ' +
+          'that returns the current status of the user')
+      }
+      const status = await config.resolveStatus(user)
+      if (!statuses.includes(status)) {
+        throw new ForbiddenException({ statusCode: 403, message: REQUIRED_STATUS_MESSAGE, error: 'Forbidden' })
+      }
+    }
+    return true
+  }
+}
+
+Injectable()(JwtAuthGuard)
+// What TypeScript would emit for constructor(@Optional() @Inject(FERROAUTH_OPTIONS) options, reflector: Reflector).
+Inject(FERROAUTH_OPTIONS)(JwtAuthGuard, undefined, 0)
+Optional()(JwtAuthGuard, undefined, 0)
+Reflect.defineMetadata('design:paramtypes', [Object, Reflector], JwtAuthGuard)
+
+// --- the module ------------------------------------------------------------------------------
+
+function registerModuleOptions(options) {
+  moduleConfig = configFor(options)
+  return options
+}
+
+/**
+ * Provides the options (`FERROAUTH_OPTIONS`) and `JwtAuthGuard` to the whole app.
+ */
+class FerroAuthModule {
+  #options
+
+  constructor(options) {
+    this.#options = options
+  }
+
+  /** When the app closes, its options stop being the fallback of guards built without options. */
+  onModuleDestroy() {
+    if (moduleConfig !== undefined && moduleConfig === configs.get(this.#options)) moduleConfig = undefined
+  }
+
+  static forRoot(options) {
+    configFor(options) // invalid options fail here, at import time, not on the first request
+    return {
+      module: FerroAuthModule,
+      global: true,
+      providers: [{ provide: FERROAUTH_OPTIONS, useFactory: () => registerModuleOptions(options) }, JwtAuthGuard],
+      exports: [FERROAUTH_OPTIONS, JwtAuthGuard],
+    }
+  }
+
+  static forRootAsync(asyncOptions) {
+    if (!isObject(asyncOptions)) throw argTypeError('asyncOptions', 'an object', asyncOptions)
+    const { imports = [], useFactory, inject = [] } = asyncOptions
+    if (typeof useFactory !== 'function') throw argTypeError('asyncOptions.useFactory', 'a function', useFactory)
+    if (!Array.isArray(imports)) throw argTypeError('asyncOptions.imports', 'an array', imports)
+    if (!Array.isArray(inject)) throw argTypeError('asyncOptions.inject', 'an array', inject)
+    return {
+      module: FerroAuthModule,
+      global: true,
+      imports,
+      providers: [
+        {
+          provide: FERROAUTH_OPTIONS,
+          useFactory: async (...dependencies) => registerModuleOptions(await useFactory(...dependencies)),
+          inject,
+        },
+        JwtAuthGuard,
+      ],
+      exports: [FERROAUTH_OPTIONS, JwtAuthGuard],
+    }
+  }
+}
+
+Inject(FERROAUTH_OPTIONS)(FerroAuthModule, undefined, 0)
+Reflect.defineMetadata('design:paramtypes', [Object], FerroAuthModule)
+Module({})(FerroAuthModule)
+
+// --- decorators ------------------------------------------------------------------------------
+
+/** Marks a handler or a controller as open; `@Public(false)` on a handler closes it again. */
+function Public(isPublic = true) {
+  if (typeof isPublic !== 'boolean') throw argTypeError('isPublic', 'a boolean', isPublic)
+  return SetMetadata(IS_PUBLIC_KEY, isPublic)
+}
+
+function stringList(name, values) {
+  for (const value of values) {
+    if (typeof value !== 'string') throw argTypeError(`@${name}() arguments`, 'strings', value)
+  }
+  return Object.freeze([...values])
+}
+
+/** Requires every listed scope (handler's list wins over the controller's; an empty list lifts it). */
+function Scopes(...scopes) {
+  return SetMetadata(SCOPES_KEY, stringList('Scopes', scopes))
+}
+
+/** Requires every listed role (handler's list wins over the controller's; an empty list lifts it). */
+function Roles(...roles) {
+  return SetMetadata(ROLES_KEY, stringList('Roles', roles))
+}
+
+/** Requires that `resolveStatus(user)` returns one of `statuses`. */
+function RequireStatus(...statuses) {
+  for (const status of statuses) {
+    if (typeof status !== 'string' && typeof status !== 'number') throw argTypeError('@RequireStatus() arguments', 'strings or numbers', status)
+  }
+  return SetMetadata(REQUIRED_STATUS_KEY, Object.freeze([...statuses]))
+}
+
+/** The user the guard authenticated, or one field of it with `@CurrentUser('email')`. */
+const CurrentUser = createParamDecorator((field, context) => {
+  const carrier = carrierOf(context, undefined)
+  const user = carrier[USER] ?? carrier.user
+  return field === undefined || field === null ? user : user?.[field]
+})
+
+module.exports = {
+  JwtAuthGuard,
+  FerroAuthModule,
+  FERROAUTH_OPTIONS,
+  Public,
+  CurrentUser,
+  Scopes,
+  Roles,
+  RequireStatus,
+  IS_PUBLIC_KEY,
+  SCOPES_KEY,
+  ROLES_KEY,
+  REQUIRED_STATUS_KEY,
+  REQUIRED_STATUS_MESSAGE,
+}

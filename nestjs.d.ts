@@ -1,0 +1,230 @@
+/// <reference types="node" />
+import type {
+  CanActivate,
+  CustomDecorator,
+  DynamicModule,
+  ExecutionContext,
+  InjectionToken,
+  ModuleMetadata,
+  OptionalFactoryDependency,
+  PipeTransform,
+  Type,
+} from '@nestjs/common'
+import type { Reflector } from '@nestjs/core'
+import type { JWTPayload, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
+
+export type { JWTPayload, UserPayload } from './index.js'
+
+/**
+ * Options of {@link JwtAuthGuard} and {@link FerroAuthModule}: how to verify tokens (the
+ * {@link TokenVerifierOptions}: exactly one of `secret`, `publicKey`, `jwks`, or a ready
+ * `verifier`), how to find them, and how to look the user up.
+ * @example
+ * const options: JwtAuthGuardOptions = {
+ *   secret: process.env.JWT_ACCESS_SECRET!,
+ *   issuer: 'tekcify-auth',
+ *   audience: 'tekcify-api',
+ *   getUserInfo: async (userId) => (await users.findById(userId)) ?? null,
+ *   resolveStatus: async (user) => (await users.findById(user.userId!))?.status,
+ * }
+ */
+export interface JwtAuthGuardOptions extends TokenVerifierOptions {
+  /** A verifier built beforehand; replaces the key and claim options above. */
+  verifier?: TokenVerifier
+  /**
+   * Called with the token's `sub` after the token verified. Return the fields to add to the
+   * user (they are merged over the token's; `userId` and `claims` stay), or `null`/`undefined`
+   * to refuse the request with 401 `User not found`.
+   */
+  getUserInfo?: (userId: string) => Promise<object | null | undefined> | object | null | undefined
+  /**
+   * When false, a request without a token passes without a user (a token that does not verify
+   * is still a 401). Handlers with `@Scopes`, `@Roles` or `@RequireStatus` still need one. Default true.
+   */
+  credentialsRequired?: boolean
+  /**
+   * Reads the token instead of `Authorization: Bearer`. Receives the HTTP request (for 'http' and
+   * 'graphql' contexts), the client ('ws') or the RPC context ('rpc'), and the execution context.
+   * Required for 'ws' and 'rpc' handlers, which have no HTTP request.
+   */
+  getToken?: (carrier: any, context?: ExecutionContext) => string | null | undefined | Promise<string | null | undefined>
+  /** Called with the verified payload and the token; return true to refuse it (401 `Token has been revoked`). */
+  isRevoked?: (payload: JWTPayload, token: string) => boolean | Promise<boolean>
+  /** Also read the token from this cookie when there is no `Authorization` header. */
+  cookie?: string
+  /** The request property the user is written to. Default `'user'`. */
+  requestProperty?: string
+  /** The user's current status, compared with the statuses of `@RequireStatus(...)`. */
+  resolveStatus?: (user: UserPayload) => unknown
+}
+
+/**
+ * DI token of the options given to {@link FerroAuthModule}.
+ * @example
+ * constructor(@Inject(FERROAUTH_OPTIONS) private readonly authOptions: JwtAuthGuardOptions) {}
+ */
+export declare const FERROAUTH_OPTIONS: 'FERROAUTH_OPTIONS'
+
+/**
+ * Verifies the bearer token of each request it guards, puts a {@link UserPayload} on
+ * `request.user`, and enforces {@link Public}, {@link Scopes}, {@link Roles} and
+ * {@link RequireStatus}. Failures are Nest `HttpException`s (`UnauthorizedException`,
+ * `ForbiddenException`) with bodies `{ statusCode, message, error }`, after the
+ * `WWW-Authenticate` header (RFC 6750) was set on the response, so exception filters see them.
+ *
+ * Built with options, it uses them. Built by Nest's DI without options (`@UseGuards(JwtAuthGuard)`),
+ * it uses the options of `FerroAuthModule`, else those of the most recent guard built with options
+ * (so the `APP_GUARD` factory below covers it), else every request fails with an error naming both fixes.
+ *
+ * Reads the request of 'http' contexts, of 'graphql' ones (the `req` of the GraphQL context),
+ * and, with a `getToken` option, authenticates 'ws' clients and 'rpc' contexts.
+ * @example
+ * // As the global guard:
+ * @Module({
+ *   providers: [{
+ *     provide: APP_GUARD,
+ *     useFactory: () => new JwtAuthGuard({ secret: process.env.JWT_ACCESS_SECRET!, issuer: 'tekcify-auth' }),
+ *   }],
+ * })
+ * export class AppModule {}
+ *
+ * // On one route:
+ * @Get('protected')
+ * @UseGuards(new JwtAuthGuard({ secret: process.env.JWT_ACCESS_SECRET! }))
+ * getProtected(@CurrentUser() user: UserPayload) { return { user: user.userId } }
+ *
+ * // With FerroAuthModule.forRoot(...) imported, through DI:
+ * @Controller('api')
+ * @UseGuards(JwtAuthGuard)
+ * export class ApiController {}
+ */
+export declare class JwtAuthGuard implements CanActivate {
+  constructor(options?: JwtAuthGuardOptions, reflector?: Reflector)
+  canActivate(context: ExecutionContext): Promise<boolean>
+}
+
+/** What `FerroAuthModule.forRootAsync` takes: the options come from a factory with injected dependencies. */
+export interface FerroAuthModuleAsyncOptions {
+  /** Modules whose providers `inject` names. */
+  imports?: ModuleMetadata['imports']
+  useFactory: (...dependencies: any[]) => JwtAuthGuardOptions | Promise<JwtAuthGuardOptions>
+  inject?: Array<InjectionToken | OptionalFactoryDependency>
+}
+
+/**
+ * A global module that provides the options ({@link FERROAUTH_OPTIONS}) and {@link JwtAuthGuard},
+ * so `@UseGuards(JwtAuthGuard)` resolves through DI and `{ provide: APP_GUARD, useClass: JwtAuthGuard }` works.
+ * Invalid options fail in `forRoot`, or when the app starts for `forRootAsync`.
+ * @example
+ * @Module({
+ *   imports: [
+ *     FerroAuthModule.forRootAsync({
+ *       imports: [ConfigModule],
+ *       inject: [ConfigService],
+ *       useFactory: (config: ConfigService) => ({ secret: config.get('JWT_ACCESS_SECRET'), issuer: 'tekcify-auth' }),
+ *     }),
+ *   ],
+ *   providers: [{ provide: APP_GUARD, useClass: JwtAuthGuard }],
+ * })
+ * export class AppModule {}
+ */
+export declare class FerroAuthModule {
+  /**
+   * @example
+   * imports: [FerroAuthModule.forRoot({ secret: process.env.JWT_ACCESS_SECRET!, audience: 'tekcify-api' })]
+   */
+  static forRoot(options: JwtAuthGuardOptions): DynamicModule
+  /**
+   * @example
+   * imports: [FerroAuthModule.forRootAsync({ inject: [ConfigService], useFactory: (config: ConfigService) => ({ secret: config.get('JWT_ACCESS_SECRET') }) })]
+   */
+  static forRootAsync(options: FerroAuthModuleAsyncOptions): DynamicModule
+}
+
+/**
+ * Lets requests through without a token, on a handler or a whole controller. The handler's
+ * setting wins over the controller's, so `@Public(false)` closes one handler of a public controller.
+ * Uses the metadata key `'isPublic'` ({@link IS_PUBLIC_KEY}), as in the NestJS docs.
+ * @example
+ * @Public()
+ * @Post('login')
+ * login(@Body() body: LoginDto) {}
+ */
+export declare function Public(isPublic?: boolean): CustomDecorator<'isPublic'>
+
+/**
+ * Injects the authenticated user, or one of its fields. `undefined` on a public route or
+ * without credentials when `credentialsRequired` is false.
+ * @example
+ * @Get('me')
+ * me(@CurrentUser() user: UserPayload, @CurrentUser('email') email: string) {
+ *   return { userId: user.userId, email }
+ * }
+ */
+export declare function CurrentUser(
+  field?: keyof UserPayload | (string & {}),
+  ...pipes: Array<Type<PipeTransform> | PipeTransform>
+): ParameterDecorator
+
+/**
+ * Requires every listed scope (`scope`/`scp` claim or `scopes` array); 403 with
+ * `WWW-Authenticate: Bearer error="insufficient_scope", ...` otherwise. A handler's list
+ * replaces its controller's; `@Scopes()` with no scopes lifts the controller's requirement.
+ * @example
+ * @Scopes('posts:write')
+ * @Post('posts')
+ * createPost() {}
+ */
+export declare function Scopes(...scopes: string[]): CustomDecorator<string>
+
+/**
+ * Requires every listed role (`roles` array or `role` claim); 403 with `error="insufficient_scope"` otherwise.
+ * A handler's list replaces its controller's; `@Roles()` with no roles lifts the controller's requirement.
+ * @example
+ * @Roles('admin')
+ * @Delete('users/:id')
+ * removeUser() {}
+ */
+export declare function Roles(...roles: string[]): CustomDecorator<string>
+
+/**
+ * Requires that the `resolveStatus(user)` option returns one of `statuses`; otherwise 403
+ * `{ statusCode: 403, message: 'You do not have the required status to perform this action', error: 'Forbidden' }`.
+ * A handler's list replaces its controller's; `@RequireStatus()` with no statuses lifts the controller's requirement.
+ * @example
+ * @RequireStatus('ONBOARDING_BUSINESS_PENDING')
+ * @Post('business-details')
+ * submitBusinessDetails(@CurrentUser() user: UserPayload, @Body() body: BusinessDetailsDto) {}
+ */
+export declare function RequireStatus(...statuses: Array<string | number>): CustomDecorator<string>
+
+/**
+ * Metadata key of {@link Public}.
+ * @example
+ * const isPublic = reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()])
+ */
+export declare const IS_PUBLIC_KEY: 'isPublic'
+/**
+ * Metadata key of {@link Scopes}.
+ * @example
+ * const scopes = reflector.getAllAndOverride<string[]>(SCOPES_KEY, [context.getHandler(), context.getClass()])
+ */
+export declare const SCOPES_KEY: 'ferroauth:scopes'
+/**
+ * Metadata key of {@link Roles}.
+ * @example
+ * const roles = reflector.getAllAndOverride<string[]>(ROLES_KEY, [context.getHandler(), context.getClass()])
+ */
+export declare const ROLES_KEY: 'ferroauth:roles'
+/**
+ * Metadata key of {@link RequireStatus}.
+ * @example
+ * const statuses = reflector.getAllAndOverride<Array<string | number>>(REQUIRED_STATUS_KEY, [context.getHandler(), context.getClass()])
+ */
+export declare const REQUIRED_STATUS_KEY: 'ferroauth:requiredStatus'
+/**
+ * The message of the 403 that {@link RequireStatus} answers with.
+ * @example
+ * expect(body).toEqual({ statusCode: 403, message: REQUIRED_STATUS_MESSAGE, error: 'Forbidden' })
+ */
+export declare const REQUIRED_STATUS_MESSAGE: 'You do not have the required status to perform this action'

@@ -1,0 +1,36 @@
+'use strict'
+
+// `ferroauth/nestjs`: requires @nestjs/common and @nestjs/core (optional peer dependencies).
+// `require('ferroauth')` never loads this file.
+
+const {
+  JwtAuthGuard,
+  FerroAuthModule,
+  FERROAUTH_OPTIONS,
+  Public,
+  CurrentUser,
+  Scopes,
+  Roles,
+  RequireStatus,
+  IS_PUBLIC_KEY,
+  SCOPES_KEY,
+  ROLES_KEY,
+  REQUIRED_STATUS_KEY,
+  REQUIRED_STATUS_MESSAGE,
+} = require('./js/nestjs.js')
+
+module.exports = {
+  JwtAuthGuard,
+  FerroAuthModule,
+  FERROAUTH_OPTIONS,
+  Public,
+  CurrentUser,
+  Scopes,
+  Roles,
+  RequireStatus,
+  IS_PUBLIC_KEY,
+  SCOPES_KEY,
+  ROLES_KEY,
+  REQUIRED_STATUS_KEY,
+  REQUIRED_STATUS_MESSAGE,
+}

@@ -500,18 +500,55 @@ describe('non-HTTP execution contexts', () => {
   })
 })
 
+/** A fresh copy of the adapter: nothing configured yet in it. */
+function freshAdapter() {
+  const entry = require.resolve('../js/nestjs.js')
+  const saved = require.cache[entry]
+  delete require.cache[entry]
+  try {
+    return require(entry)
+  } finally {
+    require.cache[entry] = saved
+  }
+}
+
 describe('configuration', () => {
-  test('a guard built without options, with no FerroAuthModule and no configured guard, fails each request naming both fixes', async () => {
-    // A fresh copy of the adapter: nothing configured yet in it.
-    const entry = require.resolve('../js/nestjs.js')
-    const saved = require.cache[entry]
-    delete require.cache[entry]
-    let fresh
-    try {
-      fresh = require(entry)
-    } finally {
-      require.cache[entry] = saved
+  test("a guard built without options uses FerroAuthModule's options first, and stops when that app closes", async () => {
+    const fresh = freshAdapter()
+    const { Controller, Get, Module, UseGuards } = require('@nestjs/common')
+    // Another guard, configured explicitly, that would let anonymous requests in.
+    new fresh.JwtAuthGuard({ secret: `${SECRET}-other`, credentialsRequired: false })
+    const bare = new fresh.JwtAuthGuard()
+    class BareController {
+      bare(user) {
+        return { userId: user?.userId ?? null }
+      }
     }
+    const descriptor = Object.getOwnPropertyDescriptor(BareController.prototype, 'bare')
+    Get()(BareController.prototype, 'bare', descriptor)
+    UseGuards(bare)(BareController.prototype, 'bare', descriptor)
+    fresh.CurrentUser()(BareController.prototype, 'bare', 0)
+    Controller('bare')(BareController)
+    class BareAppModule {}
+    Module({ imports: [fresh.FerroAuthModule.forRoot({ secret: SECRET })], controllers: [BareController] })(BareAppModule)
+
+    const server = await startApp(BareAppModule)
+    try {
+      let response = await server.request('GET', '/bare')
+      assert.equal(response.status, 401)
+      assert.equal(response.text, MISSING_BODY)
+      response = await server.request('GET', '/bare', new TokenSigner({ secret: SECRET }).sign({ sub: 'bare-1' }))
+      assert.equal(response.text, json({ userId: 'bare-1' }))
+    } finally {
+      await server.app.close()
+    }
+    // The module is gone: the guard falls back to the explicitly configured one.
+    const req = { headers: {} }
+    assert.equal(await bare.canActivate(fakeContext('http', { args: [req, fakeResponse()] })), true)
+  })
+
+  test('a guard built without options, with no FerroAuthModule and no configured guard, fails each request naming both fixes', async () => {
+    const fresh = freshAdapter()
     const guard = new fresh.JwtAuthGuard()
     const req = { headers: {} }
     await assert.rejects(guard.canActivate(fakeContext('http', { args: [req, fakeResponse()] })), (error) => {

@@ -73,8 +73,10 @@ function configFor(options) {
 
 /** The options of the FerroAuthModule of the running app (cleared when that app closes). */
 let moduleConfig
-/** The options of the most recent guard constructed with options. */
+/** The options of the most recent guard constructed with options of its own (not FerroAuthModule's). */
 let lastConfig
+/** Options objects that came through FerroAuthModule. */
+const moduleOptions = new WeakSet()
 
 // --- execution contexts ----------------------------------------------------------------------
 
@@ -186,7 +188,7 @@ class JwtAuthGuard {
     this.#reflector = reflector ?? new Reflector()
     if (options !== undefined && options !== null) {
       this.#config = configFor(options)
-      lastConfig = this.#config
+      if (!moduleOptions.has(options)) lastConfig = this.#config
     }
   }
 
@@ -257,6 +259,7 @@ Reflect.defineMetadata('design:paramtypes', [Object, Reflector], JwtAuthGuard)
 
 function registerModuleOptions(options) {
   moduleConfig = configFor(options)
+  moduleOptions.add(options)
   return options
 }
 

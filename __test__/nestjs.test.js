@@ -142,6 +142,14 @@ describe("the reference README's NestJS snippets", () => {
     assert.equal(response.challenge, 'Bearer error="invalid_token", error_description="The token subject is unknown"')
   })
 
+  test('a token without sub is 401 User not found, and getUserInfo is not asked about `undefined`', async () => {
+    lookups = 0
+    const response = await main.request('GET', '/api/profile', signer.sign({ email: 'ada@example.com' }))
+    assert.equal(response.status, 401)
+    assert.equal(response.text, json({ statusCode: 401, message: 'User not found', error: 'Unauthorized' }))
+    assert.equal(lookups, 0)
+  })
+
   test('expired, badly signed, wrong-audience and malformed tokens: 401 with distinct messages and RFC 6750 challenges', async () => {
     const expired = signer.sign({ sub: 'user-1', iat: NOW() - 3600, exp: NOW() - 60 })
     let response = await main.request('GET', '/api/profile', expired)

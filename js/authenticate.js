@@ -111,7 +111,8 @@ function createAuthenticator(options) {
       return invalidToken('Token has been revoked', 'The access token has been revoked')
     }
     if (getUserInfo) {
-      const info = await getUserInfo(user.userId)
+      // No `sub`, no lookup: `findById(undefined)` returns the first row in some ORMs.
+      const info = user.userId === undefined ? undefined : await getUserInfo(user.userId)
       if (info === null || info === undefined) return invalidToken('User not found', 'The token subject is unknown')
       user = { ...user, ...info, userId: user.userId, claims: user.claims }
     }

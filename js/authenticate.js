@@ -18,8 +18,11 @@ function failure(status, message, challenge) {
   return { ok: false, status, body: { statusCode: status, message, error }, wwwAuthenticate: challenge }
 }
 
-/** RFC 6750 §3: quoted-string values may not contain `"` or `\`. */
-const quote = (text) => `"${String(text).replace(/["\\]/g, "'")}"`
+/**
+ * RFC 6750 §3: quoted-string values hold only %x20-21 / %x23-5B / %x5D-7E. `"` and `\` become
+ * `'`; anything else outside printable ASCII (which would also make setHeader throw) becomes `?`.
+ */
+const quote = (text) => `"${String(text).replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`
 
 function invalidToken(message, description) {
   return failure(401, message, `Bearer error="invalid_token", error_description=${quote(description)}`)

@@ -103,7 +103,15 @@ export declare class JwtAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): Promise<boolean>
 }
 
-/** What `FerroAuthModule.forRootAsync` takes: the options come from a factory with injected dependencies. */
+/**
+ * What `FerroAuthModule.forRootAsync` takes: the options come from a factory with injected dependencies.
+ * @example
+ * const authModuleOptions: FerroAuthModuleAsyncOptions = {
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: async (config: ConfigService) => ({ secret: config.getOrThrow('JWT_ACCESS_SECRET') }),
+ * }
+ */
 export interface FerroAuthModuleAsyncOptions {
   /** Modules whose providers `inject` names. */
   imports?: ModuleMetadata['imports']

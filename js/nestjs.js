@@ -99,7 +99,7 @@ function graphqlRequest(graphqlContext) {
 /**
  * The object the token is read from and the user written to: the HTTP request ('http', and
  * 'graphql' through its context), the client ('ws') or the RPC context ('rpc').
- * `forGuard` also asks that a non-HTTP context comes with a getToken option.
+ * With a guard's `config`, a 'ws' or 'rpc' context also needs its getToken option.
  */
 function carrierOf(context, config) {
   const type = context.getType()
@@ -165,13 +165,40 @@ function reject(context, carrier, outcome) {
   throw new HttpException(body, outcome.status)
 }
 
-function targetsOf(context) {
-  const targets = []
+/** What a handler asks for, read with the handler-then-controller override rule. */
+function readRequirements(reflector, targets) {
+  const list = (key) => {
+    const value = reflector.getAllAndOverride(key, targets)
+    return value !== undefined && value.length > 0 ? value : undefined
+  }
+  return {
+    isPublic: reflector.getAllAndOverride(IS_PUBLIC_KEY, targets) === true,
+    scopes: list(SCOPES_KEY),
+    roles: list(ROLES_KEY),
+    statuses: list(REQUIRED_STATUS_KEY),
+  }
+}
+
+/** handler -> controller -> requirements. Decorators run once, at class definition, so this never goes stale. */
+const requirementsCache = new WeakMap()
+
+function requirementsOf(reflector, context) {
   const handler = context.getHandler?.()
-  if (handler !== undefined && handler !== null) targets.push(handler)
   const controller = context.getClass?.()
-  if (controller !== undefined && controller !== null) targets.push(controller)
-  return targets
+  if (typeof handler !== 'function' || typeof controller !== 'function') {
+    return readRequirements(reflector, [handler, controller].filter((target) => target !== undefined && target !== null))
+  }
+  let byController = requirementsCache.get(handler)
+  if (byController === undefined) {
+    byController = new WeakMap()
+    requirementsCache.set(handler, byController)
+  }
+  let requirements = byController.get(controller)
+  if (requirements === undefined) {
+    requirements = readRequirements(reflector, [handler, controller])
+    byController.set(controller, requirements)
+  }
+  return requirements
 }
 
 // --- the guard -------------------------------------------------------------------------------
@@ -193,9 +220,8 @@ class JwtAuthGuard {
   }
 
   async canActivate(context) {
-    const reflector = this.#reflector
-    const targets = targetsOf(context)
-    if (reflector.getAllAndOverride(IS_PUBLIC_KEY, targets) === true) return true
+    const requirements = requirementsOf(this.#reflector, context)
+    if (requirements.isPublic) return true
 
     const config = this.#config ?? moduleConfig ?? lastConfig
     if (config === undefined) throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, NOT_CONFIGURED)
@@ -216,25 +242,19 @@ class JwtAuthGuard {
       carrier[USER] = user
     }
 
-    const scopes = reflector.getAllAndOverride(SCOPES_KEY, targets)
-    const roles = reflector.getAllAndOverride(ROLES_KEY, targets)
-    const statuses = reflector.getAllAndOverride(REQUIRED_STATUS_KEY, targets)
-    const hasScopes = scopes !== undefined && scopes.length > 0
-    const hasRoles = roles !== undefined && roles.length > 0
-    const hasStatuses = statuses !== undefined && statuses.length > 0
-    if (!hasScopes && !hasRoles && !hasStatuses) return true
-
+    const { scopes, roles, statuses } = requirements
+    if (scopes === undefined && roles === undefined && statuses === undefined) return true
     // Requirements but no credentials (credentialsRequired: false): a 401, not a 403 (RFC 6750 §3.1).
     if (user === undefined) reject(context, carrier, MISSING_TOKEN)
-    if (hasScopes) {
+    if (scopes !== undefined) {
       const grant = checkGrants(user, 'scopes', scopes)
       if (!grant.ok) reject(context, carrier, grant)
     }
-    if (hasRoles) {
+    if (roles !== undefined) {
       const grant = checkGrants(user, 'roles', roles)
       if (!grant.ok) reject(context, carrier, grant)
     }
-    if (hasStatuses) {
+    if (statuses !== undefined) {
       if (config.resolveStatus === undefined) {
         throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION,
           '@RequireStatus() needs a resolveStatus(user) option on JwtAuthGuard or FerroAuthModule ' +

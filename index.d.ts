@@ -155,7 +155,7 @@ export declare class TokenSigner {
    * Signs `claims`. Registered claims given here (`exp`, `iat`, `nbf`, `jti`, `iss`, `aud`)
    * win over the configured ones. Throws `ERR_JWT_CLAIMS_INVALID` for anything but a plain object.
    */
-  sign(claims: Record<string, unknown>): string
+  sign(claims: object): string
 }
 
 export interface TokenVerifierOptions {
@@ -210,7 +210,7 @@ export declare class TokenVerifier {
  * const jwtOptions = { secret: process.env.JWT_SECRET, expiresIn: '15m' }
  * const token = signAccessToken({ sub: user.id }, jwtOptions)
  */
-export declare function signAccessToken(claims: Record<string, unknown>, options: TokenSignerOptions): string
+export declare function signAccessToken(claims: object, options: TokenSignerOptions): string
 
 /**
  * One-call verification, cached per options object like {@link signAccessToken}.
@@ -244,3 +244,13 @@ export interface UserPayload {
  * }
  */
 export declare function toUserPayload(payload: JWTPayload): UserPayload
+
+/**
+ * Express (4 or 5) middleware that authenticates requests with a bearer token; the same
+ * function `ferroauth/express` exports, where its options and `req.user` typing are described.
+ * @example
+ * import { createAuthMiddleware } from 'ferroauth'
+ * app.use('/api', createAuthMiddleware({ secret: process.env.JWT_ACCESS_SECRET!, issuer: 'tekcify-auth' }))
+ */
+export { createAuthMiddleware } from './express.js'
+export type { AuthMiddleware, AuthMiddlewareOptions, AuthRequest } from './express.js'

@@ -2,6 +2,7 @@
 
 const { FerroAuthError, ErrorCodes } = require('./js/errors.js')
 const { TokenSigner, TokenVerifier, signAccessToken, verifyAccessToken, toUserPayload } = require('./js/jwt.js')
+const { createAuthMiddleware } = require('./js/express.js')
 
 module.exports = {
   FerroAuthError,
@@ -11,4 +12,5 @@ module.exports = {
   signAccessToken,
   verifyAccessToken,
   toUserPayload,
+  createAuthMiddleware,
 }

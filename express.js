@@ -1,0 +1,12 @@
+'use strict'
+
+// `ferroauth/express`: Express (4 or 5) middleware. It does not require express itself,
+// so it also works with Connect and a plain node:http server.
+
+const { createAuthMiddleware, requireScopes, requireRoles } = require('./js/express.js')
+
+module.exports = {
+  createAuthMiddleware,
+  requireScopes,
+  requireRoles,
+}

@@ -1,0 +1,86 @@
+'use strict'
+
+// The Express adapter: createAuthMiddleware, requireScopes and requireRoles. It never requires
+// express. The work (finding the token, verifying it, the user, the 401/403 bodies and
+// WWW-Authenticate values) is js/authenticate.js; this file only writes the outcome onto
+// node:http's (req, res, next), which is all Express 4, Express 5, Connect and a plain
+// http server have in common.
+
+const { createAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
+const { argTypeError } = require('./errors.js')
+
+/** request -> the user the ferroauth middleware authenticated, whatever `requestProperty` says. */
+const authenticatedUsers = new WeakMap()
+
+/** Answers a failed outcome: status, `{ statusCode, message, error }` as JSON, WWW-Authenticate. */
+function sendFailure(res, outcome) {
+  const body = JSON.stringify(outcome.body)
+  res.statusCode = outcome.status
+  if (outcome.wwwAuthenticate !== undefined) res.setHeader('WWW-Authenticate', outcome.wwwAuthenticate)
+  res.setHeader('Content-Type', 'application/json; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(body))
+  res.end(body)
+}
+
+/**
+ * Middleware that verifies the request's bearer token (or cookie), puts the user on
+ * `req[requestProperty]` and calls `next()`; answers 401 itself; passes errors thrown by
+ * `getToken`, `getUserInfo` or `isRevoked` to `next(error)`.
+ */
+function createAuthMiddleware(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw argTypeError('options', 'an object', options)
+  }
+  const requestProperty = options.requestProperty ?? 'user'
+  if (typeof requestProperty !== 'string' || requestProperty === '') {
+    throw argTypeError('options.requestProperty', 'a non-empty string', requestProperty)
+  }
+  const authenticate = createAuthenticator(options)
+
+  return function ferroauthMiddleware(req, res, next) {
+    authenticate(req).then((outcome) => {
+      if (!outcome.ok) {
+        sendFailure(res, outcome)
+        return
+      }
+      const user = outcome.user
+      if (user !== undefined) {
+        req[requestProperty] = user
+        authenticatedUsers.set(req, user)
+      }
+      next()
+    }, next)
+  }
+}
+
+function grantsMiddleware(name, field, wanted) {
+  for (const value of wanted) {
+    if (typeof value !== 'string') throw argTypeError(`${name}() arguments`, 'strings', value)
+  }
+  const required = Object.freeze([...wanted])
+  const check = function (req, res, next) {
+    const user = authenticatedUsers.get(req) ?? req.user
+    // Requirements but no credentials (credentialsRequired: false): a 401, not a 403 (RFC 6750 §3.1).
+    if (user === undefined || user === null) {
+      sendFailure(res, MISSING_TOKEN)
+      return
+    }
+    const grant = checkGrants(user, field, required)
+    if (grant.ok) next()
+    else sendFailure(res, grant)
+  }
+  Object.defineProperty(check, 'name', { value: `${name}(${required.join(', ')})` })
+  return check
+}
+
+/** Middleware that answers 403 `insufficient_scope` unless the user holds every one of `scopes`. */
+function requireScopes(...scopes) {
+  return grantsMiddleware('requireScopes', 'scopes', scopes)
+}
+
+/** Middleware that answers 403 `insufficient_scope` unless the user holds every one of `roles`. */
+function requireRoles(...roles) {
+  return grantsMiddleware('requireRoles', 'roles', roles)
+}
+
+module.exports = { createAuthMiddleware, requireScopes, requireRoles }

@@ -5,6 +5,12 @@ const native = require('../binding.js')
 const { FerroAuthError, ErrorCodes, fromNative, argTypeError } = require('./errors.js')
 
 const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+/** Claims must serialize to what the caller sees: no Map, Set, class instances or arrays. */
+const isClaimsObject = (v) => {
+  if (v === null || typeof v !== 'object') return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
 const isBytes = (v) => v instanceof Uint8Array
 const toBuffer = (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength))
 
@@ -87,7 +93,7 @@ class TokenSigner {
   }
 
   sign(claims) {
-    if (!isPlainObject(claims)) {
+    if (!isClaimsObject(claims)) {
       throw new FerroAuthError(ErrorCodes.ERR_JWT_CLAIMS_INVALID, 'Claims are invalid: claims must be a plain object')
     }
     let json

@@ -26,7 +26,7 @@ pub enum Error {
     JwtTooLarge(usize),
     #[error("Algorithm {0:?} is not allowed for this key")]
     JwtAlgNotAllowed(String),
-    #[error("Token type {0:?} is not accepted (expected \"JWT\" or \"at+jwt\")")]
+    #[error("Token type {0} is not accepted (expected \"JWT\" or \"at+jwt\")")]
     JwtTypeInvalid(String),
     #[error("Token has critical header parameters that are not understood: {0}")]
     JwtCritUnsupported(String),

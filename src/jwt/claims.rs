@@ -27,7 +27,7 @@ pub struct Registered<'a> {
 }
 
 /// `null` counts as present (and then fails its type check), unlike serde's `Option`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+pub(crate) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(d).map(Some)
 }
 

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 
@@ -30,8 +31,9 @@ pub fn split(token: &str) -> Result<Segments<'_>> {
             Error::malformed("expected three dot-separated segments")
         });
     };
-    if header.is_empty() || payload.is_empty() || signature.is_empty() {
-        return Err(Error::malformed("empty segment"));
+    // An empty signature is well-formed (an unsecured JWS); the algorithm check refuses it.
+    if header.is_empty() || payload.is_empty() {
+        return Err(Error::malformed("empty header or payload"));
     }
     let signing_input = &token[..header.len() + 1 + payload.len()];
     Ok(Segments {
@@ -64,13 +66,51 @@ pub fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// JSON text whose top level is an object (serde would also read a struct from an array).
+/// Deeper JSON than this is refused: no real header or claims set comes close, and the
+/// JavaScript side walks payloads recursively.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// JSON text whose top level is an object (serde would also read a struct from an array),
+/// nested no deeper than `MAX_JSON_DEPTH`.
 pub fn require_object<'a>(bytes: &'a [u8], what: &'static str) -> Result<&'a str> {
     let text = std::str::from_utf8(bytes).map_err(|_| Error::malformed(what))?;
     if !text.trim_start().starts_with('{') {
         return Err(Error::malformed(what));
     }
+    if !nesting_within(text.as_bytes(), MAX_JSON_DEPTH) {
+        return Err(Error::malformed("JSON is nested too deep"));
+    }
     Ok(text)
+}
+
+/// Whether brackets outside strings nest at most `max` deep. Syntax is left to the parser.
+fn nesting_within(json: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in json {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
 }
 
 /// The header members that matter. Everything else, including `jwk`, `jku`, `x5u` and
@@ -79,8 +119,9 @@ pub fn require_object<'a>(bytes: &'a [u8], what: &'static str) -> Result<&'a str
 pub struct Header<'a> {
     #[serde(borrow)]
     pub alg: Cow<'a, str>,
-    #[serde(borrow, default)]
-    pub typ: Option<Cow<'a, str>>,
+    /// Raw, so a `typ` that is not a string is reported as a bad type, not bad JSON.
+    #[serde(borrow, default, deserialize_with = "crate::jwt::claims::present")]
+    pub typ: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub kid: Option<Cow<'a, str>>,
     #[serde(default)]
@@ -95,6 +136,11 @@ pub fn parse_header(text: &str) -> Result<Header<'_>> {
             Error::malformed("header is not a valid JSON object")
         }
     })
+}
+
+/// A `typ` header value (raw JSON) is acceptable when it is a string naming an accepted type.
+pub fn accepted_type_value(raw: &RawValue) -> bool {
+    serde_json::from_str::<Cow<'_, str>>(raw.get()).is_ok_and(|typ| accepted_type(&typ))
 }
 
 /// `typ` may be absent, `JWT`, or `at+jwt` (RFC 9068), compared as media types:
@@ -114,7 +160,11 @@ mod tests {
     #[test]
     fn splits_three_segments_only() {
         assert!(split("a.b.c").is_ok());
-        for bad in ["a.b", "a.b.c.d", "a..c", ".b.c", "a.b.", ""] {
+        assert!(
+            split("a.b.").is_ok(),
+            "an empty signature is left to the algorithm check"
+        );
+        for bad in ["a.b", "a.b.c.d", "a..c", ".b.c", ""] {
             assert_eq!(
                 split(bad).err().unwrap().code(),
                 "ERR_JWT_MALFORMED",

@@ -25,7 +25,10 @@ fn signer(source: KeySource<'_>, algorithm: Option<Algorithm>) -> Signer {
     .expect("signer")
 }
 
-fn verifier_with(keys: Vec<PublicKey>, algorithms: Vec<Algorithm>) -> Result<Verifier, Error> {
+fn verifier_with(
+    keys: Vec<PublicKey>,
+    algorithms: Option<Vec<Algorithm>>,
+) -> Result<Verifier, Error> {
     Verifier::new(VerifierOptions {
         keys,
         algorithms,
@@ -38,7 +41,7 @@ fn verifier_with(keys: Vec<PublicKey>, algorithms: Vec<Algorithm>) -> Result<Ver
 }
 
 fn verifier(source: KeySource<'_>) -> Verifier {
-    verifier_with(vec![PublicKey::parse(source).expect("public key")], vec![]).expect("verifier")
+    verifier_with(vec![PublicKey::parse(source).expect("public key")], None).expect("verifier")
 }
 
 fn code(result: Result<Verified, Error>) -> &'static str {
@@ -367,7 +370,7 @@ fn alg_none_and_unknown_algorithms_are_refused() {
         );
         assert_eq!(
             code(v.verify(&unsigned, NOW)),
-            "ERR_JWT_MALFORMED",
+            "ERR_JWT_ALG_NOT_ALLOWED",
             "empty signature: {alg}"
         );
         let signed = forge_hs256(&header, r#"{"exp":1900000000}"#, SECRET);
@@ -396,7 +399,7 @@ fn hmac_with_the_public_key_as_secret_is_refused() {
 #[test]
 fn allow_list_restricts_algorithms() {
     let public = PublicKey::parse(KeySource::Pem(key!("rsa2048.spki.pem"))).unwrap();
-    let v = verifier_with(vec![public], vec![Algorithm::PS256]).unwrap();
+    let v = verifier_with(vec![public], Some(vec![Algorithm::PS256])).unwrap();
     let rs = signer(
         KeySource::Pem(key!("rsa2048.pkcs8.pem")),
         Some(Algorithm::RS256),
@@ -412,7 +415,7 @@ fn allow_list_restricts_algorithms() {
     assert_eq!(code(v.verify(&rs, NOW)), "ERR_JWT_ALG_NOT_ALLOWED");
     assert_eq!(code(v.verify(&ps, NOW)), "OK");
     let public = PublicKey::parse(KeySource::Pem(key!("rsa2048.spki.pem"))).unwrap();
-    let err = verifier_with(vec![public], vec![Algorithm::HS256])
+    let err = verifier_with(vec![public], Some(vec![Algorithm::HS256]))
         .err()
         .unwrap();
     assert_eq!(err.code(), "ERR_JWT_ALG_UNSUPPORTED");
@@ -463,7 +466,7 @@ fn jwks_selects_by_kid() {
         compact::encode(SECRET),
         compact::encode(b"another-secret-another-secret-xx"),
     );
-    let v = verifier_with(PublicKey::parse_set(&set).unwrap(), vec![]).unwrap();
+    let v = verifier_with(PublicKey::parse_set(&set).unwrap(), None).unwrap();
     let token_b = forge_hs256(
         r#"{"alg":"HS256","kid":"b"}"#,
         r#"{"exp":1900000000}"#,
@@ -635,7 +638,6 @@ fn hostile_structure() {
             forge_hs256(r#"{"alg":"HS256"}"#, &"[".repeat(5000), SECRET),
             "ERR_JWT_MALFORMED",
         ),
-        // Deep nesting in members nobody reads is skipped without recursion.
         (
             forge_hs256(
                 &format!(
@@ -646,7 +648,7 @@ fn hostile_structure() {
                 r#"{"exp":1900000000}"#,
                 SECRET,
             ),
-            "OK",
+            "ERR_JWT_MALFORMED",
         ),
         (
             forge_hs256(
@@ -658,7 +660,7 @@ fn hostile_structure() {
                 ),
                 SECRET,
             ),
-            "OK",
+            "ERR_JWT_MALFORMED",
         ),
         (
             forge_hs256(r#"{"alg":"HS256"}"#, r#"{"exp":"1900000000"}"#, SECRET),
@@ -675,6 +677,46 @@ fn hostile_structure() {
                 SECRET,
             ),
             "ERR_JWT_NOT_YET_VALID",
+        ),
+        (
+            forge_hs256(
+                r#"{"alg":"HS256"}"#,
+                &format!(
+                    r#"{{"exp":1900000000,"x":{}1{}}}"#,
+                    "[".repeat(62),
+                    "]".repeat(62)
+                ),
+                SECRET,
+            ),
+            "OK",
+        ),
+        (
+            forge_hs256(
+                r#"{"alg":"HS256"}"#,
+                &format!(r#"{{"exp":1900000000,"x":"{}"}}"#, "[".repeat(200)),
+                SECRET,
+            ),
+            "OK",
+        ),
+        (
+            forge_hs256(
+                r#"{"alg":"HS256","typ":42}"#,
+                r#"{"exp":1900000000}"#,
+                SECRET,
+            ),
+            "ERR_JWT_TYPE_INVALID",
+        ),
+        (
+            forge_hs256(
+                r#"{"alg":"HS256","typ":null}"#,
+                r#"{"exp":1900000000}"#,
+                SECRET,
+            ),
+            "ERR_JWT_TYPE_INVALID",
+        ),
+        (
+            format!("{}.", good.rsplit_once('.').unwrap().0),
+            "ERR_JWT_SIGNATURE_INVALID",
         ),
         (good.clone(), "OK"),
     ];
@@ -716,4 +758,36 @@ fn token_ids_stay_unique_across_random_draws() {
         let claims: serde_json::Value = serde_json::from_slice(&payload).unwrap();
         assert!(seen.insert(claims["jti"].as_str().unwrap().to_owned()));
     }
+}
+
+#[test]
+fn allow_list_with_a_jwks_names_the_algorithm_not_the_kid() {
+    let rsa = PublicKey::parse(KeySource::Pem(key!("rsa2048.spki.pem"))).unwrap();
+    let ec = PublicKey::parse(KeySource::Pem(key!("ecp256.spki.pem"))).unwrap();
+    let keys = vec![
+        PublicKey {
+            kid: Some("rsa-1".into()),
+            ..rsa
+        },
+        PublicKey {
+            kid: Some("ec-1".into()),
+            ..ec
+        },
+    ];
+    let v = verifier_with(keys, Some(vec![Algorithm::ES256])).unwrap();
+    let s = Signer::new(SignerOptions {
+        key: PrivateKey::parse(KeySource::Pem(key!("rsa2048.pkcs8.pem"))).unwrap(),
+        algorithm: None,
+        kid: Some("rsa-1".into()),
+        issuer: None,
+        audience: vec![],
+        expires_in: 60.0,
+        not_before: None,
+    })
+    .unwrap();
+    let token = s.sign("{}", NOW).unwrap();
+    assert_eq!(code(v.verify(&token, NOW)), "ERR_JWT_ALG_NOT_ALLOWED");
+    let none = PublicKey::parse(KeySource::Secret(SECRET)).unwrap();
+    let err = verifier_with(vec![none], Some(vec![])).err().unwrap();
+    assert_eq!(err.code(), "ERR_JWT_ALG_UNSUPPORTED");
 }

@@ -17,8 +17,8 @@ pub const DEFAULT_MAX_TOKEN_LENGTH: usize = 16 * 1024;
 
 pub struct VerifierOptions {
     pub keys: Vec<PublicKey>,
-    /// Allow-list; empty means "whatever the keys support".
-    pub algorithms: Vec<Algorithm>,
+    /// Allow-list; `None` means "whatever the keys support".
+    pub algorithms: Option<Vec<Algorithm>>,
     pub policy: ClaimsPolicy,
     pub max_token_length: usize,
 }
@@ -86,16 +86,21 @@ impl Verifier {
         let mut warnings = Vec::new();
         let mut keys = Vec::with_capacity(options.keys.len());
         for key in &options.keys {
-            let checks = bind(key, &options.algorithms, &mut warnings)?;
-            if !checks.is_empty() {
-                keys.push(BoundKey {
-                    kid: key.kid.clone(),
-                    checks,
-                });
-            }
+            // A key no allowed algorithm fits is kept, without checks, so a token naming
+            // it by `kid` is refused for its algorithm rather than for an unknown kid.
+            let checks = bind(key, options.algorithms.as_deref(), &mut warnings)?;
+            keys.push(BoundKey {
+                kid: key.kid.clone(),
+                checks,
+            });
         }
-        if keys.is_empty() {
-            let allowed: Vec<_> = options.algorithms.iter().map(|a| a.name()).collect();
+        if keys.iter().all(|key| key.checks.is_empty()) {
+            let allowed: Vec<_> = options
+                .algorithms
+                .iter()
+                .flatten()
+                .map(|a| a.name())
+                .collect();
             return Err(Error::AlgUnsupported(
                 format!("none of the allowed algorithms {allowed:?} fit the configured key(s)")
                     .into(),
@@ -141,10 +146,8 @@ impl Verifier {
             return Err(Error::JwtSignatureInvalid);
         }
         let payload = String::from_utf8(payload_bytes)
-            .map_err(|_| Error::malformed("payload is not UTF-8"))?;
-        if !payload.trim_start().starts_with('{') {
-            return Err(Error::malformed("payload is not a JSON object"));
-        }
+            .map_err(|_| Error::malformed("payload is not a JSON object"))?;
+        compact::require_object(payload.as_bytes(), "payload is not a JSON object")?;
         let valid_until = self.policy.check(&payload, now)?;
         Ok(Verified {
             payload,
@@ -187,9 +190,9 @@ impl Verifier {
             Some(alg) => alg,
             None => return Err(Error::JwtAlgNotAllowed(header.alg.into_owned())),
         };
-        if let Some(typ) = &header.typ {
-            if !compact::accepted_type(typ) {
-                return Err(Error::JwtTypeInvalid(typ.to_string()));
+        if let Some(typ) = header.typ {
+            if !compact::accepted_type_value(typ) {
+                return Err(Error::JwtTypeInvalid(typ.get().to_owned()));
             }
         }
         if header.crit.is_some() {
@@ -225,7 +228,7 @@ fn verify_signature(check: &Check, message: &[u8], signature: &[u8]) -> bool {
 /// The algorithms a key may verify: its JWK `alg` or its family's, within the allow-list.
 fn bind(
     key: &PublicKey,
-    allow: &[Algorithm],
+    allow: Option<&[Algorithm]>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<(Algorithm, Check)>> {
     let family_algs: Vec<Algorithm> = match key.algorithm {
@@ -234,7 +237,7 @@ fn bind(
     };
     let mut checks = Vec::new();
     for alg in family_algs {
-        if !allow.is_empty() && !allow.contains(&alg) {
+        if allow.is_some_and(|allow| !allow.contains(&alg)) {
             continue;
         }
         let check = match (&key.material, alg.hmac()) {

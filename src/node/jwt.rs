@@ -215,10 +215,13 @@ impl NativeTokenVerifier {
         .map_err(to_js)?;
         let algorithms = config
             .algorithms
-            .iter()
-            .flatten()
-            .map(|name| algorithm(name))
-            .collect::<crate::Result<Vec<_>>>()
+            .map(|names| {
+                names
+                    .iter()
+                    .map(|name| algorithm(name))
+                    .collect::<crate::Result<Vec<_>>>()
+            })
+            .transpose()
             .map_err(to_js)?;
         let max_token_length = match config.max_token_length {
             Some(0) => {

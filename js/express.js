@@ -40,7 +40,11 @@ function createAuthMiddleware(options) {
   return function ferroauthMiddleware(req, res, next) {
     authenticate(req).then((outcome) => {
       if (!outcome.ok) {
-        sendFailure(res, outcome)
+        try {
+          sendFailure(res, outcome)
+        } catch (error) {
+          next(error) // e.g. headers already sent by earlier middleware
+        }
         return
       }
       const user = outcome.user

@@ -1,0 +1,201 @@
+'use strict'
+
+// A small auth backend on Express, built only on ferroauth's public API, as an app of yours
+// would be. Embedded defaults: no Redis, no database; one demo user kept in memory.
+//
+//   POST /auth/login   { email, password } -> { access_token, user }
+//   GET  /auth/me      Authorization: Bearer <access_token> -> the user's profile
+//   GET  /health       public
+//
+// Run it with `npm run demo` from the repository root (that builds the addon first if needed),
+// or `node examples/express-server/server.js` once it is built.
+
+const crypto = require('node:crypto')
+const express = require('express')
+const { TokenSigner } = require('ferroauth')
+const { createAuthMiddleware } = require('ferroauth/express')
+
+const ISSUER = 'ferroauth-demo'
+const AUDIENCE = 'ferroauth-demo-api'
+const ACCESS_TOKEN_TTL = '15m'
+
+const DEMO_EMAIL = 'demo@ferroauth.dev'
+const DEMO_PASSWORD = 'Demo-Passw0rd!'
+
+// TODO(password hashing issue): store `await hashPassword(password)` (Argon2id) and check it
+// with `await verifyPassword(user.passwordHash, password)`; both replace the SHA-256 digests and
+// timingSafeEqual below, which only stand in until ferroauth's password hashing lands. A bare
+// SHA-256 digest is NOT a safe way to store real passwords.
+const sha256 = (text) => crypto.createHash('sha256').update(String(text), 'utf8').digest()
+function passwordMatches(storedDigest, password) {
+  return crypto.timingSafeEqual(storedDigest, sha256(password))
+}
+
+/** The in-memory user store: email -> user. */
+function createUserStore() {
+  const demo = {
+    id: 'usr_demo_0001',
+    email: DEMO_EMAIL,
+    firstName: 'Demo',
+    lastName: 'User',
+    status: 'ACTIVE',
+    passwordDigest: sha256(DEMO_PASSWORD),
+  }
+  const byEmail = new Map([[demo.email, demo]])
+  const byId = new Map([[demo.id, demo]])
+  return {
+    findByEmail: async (email) => byEmail.get(email.trim().toLowerCase()) ?? null,
+    findById: async (id) => byId.get(id) ?? null,
+  }
+}
+
+/** What the API shows of a user (never the password digest). */
+const profileOf = (user) => ({
+  id: user.id,
+  email: user.email,
+  firstName: user.firstName,
+  lastName: user.lastName,
+  status: user.status,
+})
+
+/** Nest-style error bodies, like the ones ferroauth answers 401s with. */
+const ERROR_NAMES = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+}
+function sendError(res, statusCode, message) {
+  res.status(statusCode).json({ statusCode, message, error: ERROR_NAMES[statusCode] })
+}
+
+/** Builds the Express app. `secret` is the HMAC key for access tokens. */
+function createApp({ secret }) {
+  const users = createUserStore()
+  const signer = new TokenSigner({ secret, issuer: ISSUER, audience: AUDIENCE, expiresIn: ACCESS_TOKEN_TTL })
+  // Dummy digest so an unknown email costs the same comparison as a wrong password.
+  const nobodyDigest = sha256(crypto.randomBytes(32).toString('hex'))
+
+  const authMiddleware = createAuthMiddleware({
+    secret,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    // The token says who; the store says whether they still exist and what they look like now.
+    getUserInfo: async (userId) => {
+      const user = await users.findById(userId)
+      return user ? profileOf(user) : null
+    },
+  })
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.use(express.json({ limit: '10kb' }))
+
+  app.get('/health', (req, res) => {
+    res.json({ status: 'ok' })
+  })
+
+  app.post('/auth/login', async (req, res, next) => {
+    try {
+      const { email, password } = req.body ?? {}
+      const problems = []
+      if (typeof email !== 'string' || email.trim() === '') problems.push('email must be a non-empty string')
+      if (typeof password !== 'string' || password === '') problems.push('password must be a non-empty string')
+      if (problems.length > 0) return sendError(res, 400, problems)
+
+      const user = await users.findByEmail(email)
+      const matches = passwordMatches(user ? user.passwordDigest : nobodyDigest, password)
+      if (!user || !matches) return sendError(res, 401, 'Invalid email or password')
+
+      const accessToken = signer.sign({ sub: user.id, email: user.email, scope: 'profile:read' })
+      res.json({ access_token: accessToken, user: profileOf(user) })
+    } catch (error) {
+      next(error)
+    }
+  })
+
+  app.get('/auth/me', authMiddleware, (req, res) => {
+    const { userId, email, firstName, lastName, status, scopes } = req.user
+    res.json({ id: userId, email, firstName, lastName, status, scopes })
+  })
+
+  app.use((req, res) => {
+    sendError(res, 404, `Cannot ${req.method} ${req.path}`)
+  })
+
+  // express.json() reports a bad body with a 4xx `status`; anything else is a 500.
+  app.use((error, req, res, next) => {
+    if (res.headersSent) return next(error)
+    const status = error.status ?? error.statusCode
+    if (status === 400 || status === 413 || status === 415) {
+      return sendError(res, status, status === 400 ? 'Request body is not valid JSON' : error.message)
+    }
+    console.error(error)
+    sendError(res, 500, 'Internal server error')
+  })
+
+  return app
+}
+
+function curlCommands(base) {
+  const login = `curl -s -X POST ${base}/auth/login -H 'content-type: application/json' ` +
+    `-d '{"email":"${DEMO_EMAIL}","password":"${DEMO_PASSWORD}"}'`
+  return [
+    '# log in as the demo user:',
+    login,
+    '',
+    '# keep the access token and call the guarded route with it:',
+    `TOKEN=$(${login} | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')`,
+    `curl -s ${base}/auth/me -H "authorization: Bearer $TOKEN"`,
+    '',
+    '# 401s: no token, a token that is not one, a wrong password:',
+    `curl -si ${base}/auth/me`,
+    `curl -si ${base}/auth/me -H 'authorization: Bearer not-a-token'`,
+    `curl -si -X POST ${base}/auth/login -H 'content-type: application/json' -d '{"email":"${DEMO_EMAIL}","password":"wrong"}'`,
+  ]
+}
+
+/** Starts the server on HOST:PORT (default 127.0.0.1:3000; PORT=0 picks a free port). */
+function start({ port = process.env.PORT || 3000, host = process.env.HOST || '127.0.0.1' } = {}) {
+  let secret = process.env.JWT_ACCESS_SECRET
+  const generated = secret === undefined || secret === ''
+  if (generated) secret = crypto.randomBytes(32).toString('base64url')
+  const app = createApp({ secret })
+
+  const server = app.listen(Number(port), host, () => {
+    const { port: actualPort } = server.address()
+    const base = `http://${host}:${actualPort}`
+    const lines = [
+      `ferroauth demo listening on ${base}`,
+      generated
+        ? 'Note: JWT_ACCESS_SECRET is not set, so a random secret was generated for this run; tokens stop working when the server restarts.'
+        : 'Using the secret in JWT_ACCESS_SECRET.',
+      `Demo user: ${DEMO_EMAIL} / ${DEMO_PASSWORD}`,
+      '',
+      'Try:',
+      '',
+      ...curlCommands(base),
+      '',
+      'Ctrl+C stops the server.',
+    ]
+    console.log(lines.join('\n'))
+  })
+  server.on('error', (error) => {
+    console.error(`Could not start the demo on ${host}:${port}: ${error.message}`)
+    process.exitCode = 1
+  })
+
+  const stop = () => {
+    server.close(() => process.exit(0))
+    server.closeAllConnections()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  return server
+}
+
+module.exports = { createApp, start, DEMO_EMAIL, DEMO_PASSWORD }
+
+if (require.main === module) start()

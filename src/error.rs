@@ -56,6 +56,46 @@ pub enum Error {
     AlgUnsupported(Cow<'static, str>),
     #[error("{0}")]
     InvalidOption(Cow<'static, str>),
+
+    // Password hashing and verification.
+    #[error("Password is empty")]
+    PasswordEmpty,
+    #[error("Password is larger than the {0} byte limit")]
+    PasswordTooLarge(usize),
+    #[error(
+        "Password is longer than 72 bytes, which a bcrypt hash cannot check without truncating it"
+    )]
+    PasswordBcryptTooLong,
+    #[error("Password hash is malformed: {0}")]
+    PasswordHashInvalid(Cow<'static, str>),
+    #[error("Password hash is not supported: {0}")]
+    PasswordHashUnsupported(Cow<'static, str>),
+    #[error("Password hash parameters exceed the limits: {0}")]
+    PasswordHashTooCostly(Cow<'static, str>),
+    #[error("The operation was aborted")]
+    Aborted,
+
+    // Password policy (reported by `check_policy`, one per broken rule).
+    #[error("Password must be at least {0} characters long")]
+    PasswordTooShort(usize),
+    #[error("Password must be at most {0} characters long")]
+    PasswordTooLong(usize),
+    #[error("Password must contain at least one uppercase letter")]
+    PasswordNoUppercase,
+    #[error("Password must contain at least one lowercase letter")]
+    PasswordNoLowercase,
+    #[error("Password must contain at least one number")]
+    PasswordNoDigit,
+    #[error("Password must contain at least one special character")]
+    PasswordNoSymbol,
+
+    // PKCE (RFC 7636) and randomness.
+    #[error("PKCE code verifier is invalid: {0}")]
+    PkceVerifierInvalid(Cow<'static, str>),
+    #[error("PKCE code challenge method {0:?} is not supported (use \"S256\" or \"plain\")")]
+    PkceMethodUnsupported(String),
+    #[error("The system random number generator failed")]
+    RandomFailed,
 }
 
 impl Error {
@@ -78,6 +118,22 @@ impl Error {
             Error::KeyTooWeak(_) => "ERR_JWT_KEY_TOO_WEAK",
             Error::AlgUnsupported(_) => "ERR_JWT_ALG_UNSUPPORTED",
             Error::InvalidOption(_) => "ERR_INVALID_OPTION",
+            Error::PasswordEmpty => "ERR_PASSWORD_EMPTY",
+            Error::PasswordTooLarge(_) => "ERR_PASSWORD_TOO_LARGE",
+            Error::PasswordBcryptTooLong => "ERR_PASSWORD_BCRYPT_TOO_LONG",
+            Error::PasswordHashInvalid(_) => "ERR_PASSWORD_HASH_INVALID",
+            Error::PasswordHashUnsupported(_) => "ERR_PASSWORD_HASH_UNSUPPORTED",
+            Error::PasswordHashTooCostly(_) => "ERR_PASSWORD_HASH_TOO_COSTLY",
+            Error::Aborted => "ERR_ABORTED",
+            Error::PasswordTooShort(_) => "ERR_PASSWORD_TOO_SHORT",
+            Error::PasswordTooLong(_) => "ERR_PASSWORD_TOO_LONG",
+            Error::PasswordNoUppercase => "ERR_PASSWORD_NO_UPPERCASE",
+            Error::PasswordNoLowercase => "ERR_PASSWORD_NO_LOWERCASE",
+            Error::PasswordNoDigit => "ERR_PASSWORD_NO_DIGIT",
+            Error::PasswordNoSymbol => "ERR_PASSWORD_NO_SYMBOL",
+            Error::PkceVerifierInvalid(_) => "ERR_PKCE_VERIFIER_INVALID",
+            Error::PkceMethodUnsupported(_) => "ERR_PKCE_METHOD_UNSUPPORTED",
+            Error::RandomFailed => "ERR_RANDOM_FAILED",
         }
     }
 
@@ -108,6 +164,10 @@ impl Error {
 
     pub(crate) fn key_invalid(message: impl Into<Cow<'static, str>>) -> Self {
         Error::KeyInvalid(message.into())
+    }
+
+    pub(crate) fn hash_invalid(reason: impl Into<Cow<'static, str>>) -> Self {
+        Error::PasswordHashInvalid(reason.into())
     }
 
     pub(crate) fn invalid_option(message: impl Into<Cow<'static, str>>) -> Self {

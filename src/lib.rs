@@ -5,5 +5,8 @@ pub mod duration;
 pub mod error;
 pub mod jwt;
 pub mod node;
+pub mod password;
+pub mod pkce;
+pub mod random;
 
 pub use error::{Error, Result};

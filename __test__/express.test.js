@@ -642,6 +642,28 @@ describe('API surface', () => {
     assert.equal(requireRoles('admin').length, 3)
   })
 
+  test('without getUserInfo, isRevoked or an async getToken, the middleware decides synchronously', async () => {
+    const middleware = createAuthMiddleware({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE })
+    const req = { headers: { authorization: `Bearer ${TOKEN}` } }
+    let nextCalls = 0
+    middleware(req, {}, () => nextCalls++)
+    assert.equal(nextCalls, 1, 'next() ran before the middleware returned')
+    assert.equal(req.user.userId, 'user-1')
+    // With a hook, the decision comes later, and still exactly once.
+    const withHook = createAuthMiddleware({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, isRevoked: () => false })
+    const later = { headers: { authorization: `Bearer ${TOKEN}` } }
+    let calls = 0
+    await new Promise((resolve) => {
+      withHook(later, {}, (...args) => {
+        calls++
+        assert.deepEqual(args, [])
+        resolve()
+      })
+      assert.equal(calls, 0)
+    })
+    assert.equal(later.user.userId, 'user-1')
+  })
+
   test('requiring ferroauth or ferroauth/express loads neither Express nor NestJS', async () => {
     const script = [
       "require('ferroauth')",

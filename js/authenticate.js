@@ -73,12 +73,17 @@ function describe(error) {
   }
 }
 
+const isThenable = (value) => value !== null && typeof value === 'object' && typeof value.then === 'function'
+
 /**
- * Builds `authenticate(req) → Promise<outcome>` from adapter options.
+ * Builds `authenticate(req, context?) → outcome | Promise<outcome>` from adapter options: the
+ * outcome itself when nothing asynchronous is involved (no `getUserInfo`, no `isRevoked`, and
+ * `getToken` absent or returning a string), so the per-request path allocates no promise;
+ * otherwise a Promise of it. A throw from `getToken` is thrown, rejections are rejections.
  * An outcome is `{ ok: true, user, token }` (user undefined when no credentials were sent
  * and none are required) or `{ ok: false, status, body, wwwAuthenticate }`.
  */
-function createAuthenticator(options) {
+function createRequestAuthenticator(options) {
   if (options === null || typeof options !== 'object') throw argTypeError('options', 'an object', options)
   const { getUserInfo, getToken, isRevoked, cookie } = options
   for (const [name, value] of Object.entries({ getUserInfo, getToken, isRevoked })) {
@@ -94,6 +99,7 @@ function createAuthenticator(options) {
     throw argTypeError('options.verifier', 'a TokenVerifier', verifier)
   }
   const credentialsRequired = options.credentialsRequired ?? true
+  const hasHooks = isRevoked !== undefined || getUserInfo !== undefined
 
   // `context` is whatever the adapter passes along (NestJS: the ExecutionContext), for getToken.
   const findToken = getToken
@@ -102,15 +108,8 @@ function createAuthenticator(options) {
       ? (req) => bearerToken(req) ?? cookieToken(req, cookie)
       : bearerToken
 
-  return async function authenticate(req, context) {
-    const token = await findToken(req, context)
-    if (token === undefined || token === null || token === '') {
-      return credentialsRequired ? MISSING : { ok: true, user: undefined, token: undefined }
-    }
-    const result = verifier.verify(token)
-    if (!result.valid) return describe(result.error)
-    let user = toUserPayload(result.payload)
-    if (isRevoked && (await isRevoked(result.payload, token))) {
+  async function withHooks(payload, user, token) {
+    if (isRevoked && (await isRevoked(payload, token))) {
       return invalidToken('Token has been revoked', 'The access token has been revoked')
     }
     if (getUserInfo) {
@@ -120,6 +119,32 @@ function createAuthenticator(options) {
       user = { ...user, ...info, userId: user.userId, claims: user.claims }
     }
     return { ok: true, user, token }
+  }
+
+  function withToken(token) {
+    if (token === undefined || token === null || token === '') {
+      return credentialsRequired ? MISSING : { ok: true, user: undefined, token: undefined }
+    }
+    const result = verifier.verify(token)
+    if (!result.valid) return describe(result.error)
+    const user = toUserPayload(result.payload)
+    return hasHooks ? withHooks(result.payload, user, token) : { ok: true, user, token }
+  }
+
+  return function authenticate(req, context) {
+    const token = findToken(req, context)
+    return isThenable(token) ? Promise.resolve(token).then(withToken) : withToken(token)
+  }
+}
+
+/**
+ * Builds `authenticate(req, context?) → Promise<outcome>` from adapter options (see
+ * {@link createRequestAuthenticator}; this form always answers with a Promise).
+ */
+function createAuthenticator(options) {
+  const authenticate = createRequestAuthenticator(options)
+  return async function authenticateAsync(req, context) {
+    return authenticate(req, context)
   }
 }
 
@@ -135,4 +160,4 @@ function checkGrants(user, field, wanted) {
   return failure(403, message, challenge)
 }
 
-module.exports = { createAuthenticator, checkGrants, bearerToken, cookieToken, MISSING_TOKEN: MISSING }
+module.exports = { createAuthenticator, createRequestAuthenticator, checkGrants, bearerToken, cookieToken, MISSING_TOKEN: MISSING }

@@ -6,11 +6,15 @@
 // node:http's (req, res, next), which is all Express 4, Express 5, Connect and a plain
 // http server have in common.
 
-const { createAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
+const { createRequestAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
 const { argTypeError } = require('./errors.js')
 
-/** request -> the user the ferroauth middleware authenticated, whatever `requestProperty` says. */
-const authenticatedUsers = new WeakMap()
+/**
+ * Where the middleware also leaves the user, whatever `requestProperty` says, for requireScopes
+ * and requireRoles. A symbol property rather than a WeakMap: a WeakMap entry per request is
+ * measurable garbage-collection work at tens of thousands of requests per second.
+ */
+const AUTHENTICATED_USER = Symbol('ferroauth.user')
 
 /** Answers a failed outcome: status, `{ statusCode, message, error }` as JSON, WWW-Authenticate. */
 function sendFailure(res, outcome) {
@@ -35,25 +39,36 @@ function createAuthMiddleware(options) {
   if (typeof requestProperty !== 'string' || requestProperty === '') {
     throw argTypeError('options.requestProperty', 'a non-empty string', requestProperty)
   }
-  const authenticate = createAuthenticator(options)
+  const authenticate = createRequestAuthenticator(options)
+
+  function settle(req, res, next, outcome) {
+    if (!outcome.ok) {
+      try {
+        sendFailure(res, outcome)
+      } catch (error) {
+        next(error) // e.g. headers already sent by earlier middleware
+      }
+      return
+    }
+    const user = outcome.user
+    if (user !== undefined) {
+      req[requestProperty] = user
+      req[AUTHENTICATED_USER] = user
+    }
+    next()
+  }
 
   return function ferroauthMiddleware(req, res, next) {
-    authenticate(req).then((outcome) => {
-      if (!outcome.ok) {
-        try {
-          sendFailure(res, outcome)
-        } catch (error) {
-          next(error) // e.g. headers already sent by earlier middleware
-        }
-        return
-      }
-      const user = outcome.user
-      if (user !== undefined) {
-        req[requestProperty] = user
-        authenticatedUsers.set(req, user)
-      }
-      next()
-    }, next)
+    let outcome
+    try {
+      outcome = authenticate(req)
+    } catch (error) {
+      next(error) // thrown by getToken
+      return
+    }
+    // Synchronous unless getToken, getUserInfo or isRevoked made it a promise.
+    if (typeof outcome.then === 'function') outcome.then((settled) => settle(req, res, next, settled), next)
+    else settle(req, res, next, outcome)
   }
 }
 
@@ -63,7 +78,7 @@ function grantsMiddleware(name, field, wanted) {
   }
   const required = Object.freeze([...wanted])
   const check = function (req, res, next) {
-    const user = authenticatedUsers.get(req) ?? req.user
+    const user = req[AUTHENTICATED_USER] ?? req.user
     // Requirements but no credentials (credentialsRequired: false): a 401, not a 403 (RFC 6750 §3.1).
     if (user === undefined || user === null) {
       sendFailure(res, MISSING_TOKEN)

@@ -1,0 +1,423 @@
+'use strict'
+
+// HTTP throughput of a route behind ferroauth against the same route with no auth and behind
+// the middleware people use today: express-jwt, passport-jwt (through @nestjs/passport for
+// Nest) and a hand-written fast-jwt middleware/guard. Express 5 and NestJS 11 (Express platform).
+//
+//   node benchmark/http.js                 full run (5 s per case after a 1 s warm-up)
+//   node benchmark/http.js --quick         smoke run (1 s per case; rough numbers)
+//   node benchmark/http.js --markdown      also print the Markdown table
+//   node benchmark/http.js --update-readme also write that table into ../README.md
+//
+// Each server runs in its own child process (benchmark/http-server.js); autocannon drives it
+// from this process over 127.0.0.1, so load generator and server never share an event loop.
+// Every contender verifies the same HS256 token: signature, exp, iss, aud, algorithm pinned.
+// Progress goes to stderr, results to stdout.
+
+const os = require('node:os')
+const fs = require('node:fs')
+const path = require('node:path')
+const { fork, execFileSync } = require('node:child_process')
+const autocannon = require('autocannon')
+const { TokenSigner } = require('ferroauth')
+const { replaceBetweenMarkers } = require('./lib/report.js')
+
+const ROOT = path.join(__dirname, '..')
+const SERVER = path.join(__dirname, 'http-server.js')
+const README = path.join(ROOT, 'README.md')
+const MARKER = 'bench:http'
+
+const PEERS = ['fast-jwt', 'express-jwt', 'passport-jwt']
+const FRAMEWORKS = [
+  {
+    id: 'express',
+    name: 'Express 5',
+    contenders: ['no auth', 'ferroauth', ...PEERS],
+    labels: { 'fast-jwt': 'fast-jwt (hand-written middleware)' },
+  },
+  {
+    id: 'nest',
+    name: 'NestJS 11',
+    // 'no-op guard' (a guard that returns true) shows what Nest's guard machinery alone costs.
+    contenders: ['no auth', 'no-op guard', 'ferroauth', ...PEERS],
+    labels: {
+      'no-op guard': 'no-op guard (floor of any guard)',
+      'fast-jwt': 'fast-jwt (hand-written guard)',
+      'express-jwt': 'express-jwt (app.use)',
+      'passport-jwt': 'passport-jwt (@nestjs/passport)',
+    },
+  },
+]
+const VERSIONED = ['express', '@nestjs/core', '@nestjs/passport', 'express-jwt', 'passport-jwt', 'fast-jwt', 'autocannon']
+
+// ---- options ------------------------------------------------------------------------------------
+
+const slug = (name) => name.trim().replace(/\s+/g, '-')
+
+function parseArgs(argv) {
+  const options = {
+    quick: false,
+    markdown: false,
+    updateReadme: false,
+    json: undefined,
+    duration: 5,
+    warmup: 2,
+    connections: 50,
+    rounds: 5,
+    only: undefined,
+    contenders: undefined,
+    pin: false,
+  }
+  const value = (i, name) => {
+    const v = argv[i + 1]
+    if (v === undefined) throw new Error(`${name} needs a value`)
+    return v
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--quick') options.quick = true
+    else if (arg === '--markdown') options.markdown = true
+    else if (arg === '--update-readme') options.updateReadme = options.markdown = true
+    else if (arg === '--json') options.json = value(i++, arg)
+    else if (arg === '--duration') options.duration = Number(value(i++, arg))
+    else if (arg === '--warmup') options.warmup = Number(value(i++, arg))
+    else if (arg === '--connections') options.connections = Number(value(i++, arg))
+    else if (arg === '--rounds') options.rounds = Number(value(i++, arg))
+    else if (arg === '--only') options.only = value(i++, arg).split(',')
+    else if (arg === '--contenders') options.contenders = value(i++, arg).split(',').map(slug)
+    else if (arg === '--pin') options.pin = true
+    else if (arg === '--help' || arg === '-h') {
+      console.log('usage: node benchmark/http.js [--quick] [--markdown] [--update-readme] [--json file]\n' +
+        '  [--duration s=5] [--warmup s=2] [--connections n=50] [--rounds n=5] [--only express,nest]\n' +
+        '  [--contenders no-auth,ferroauth,...] [--pin (Linux: server on CPU 1, load generator on CPU 0)]\n' +
+        '  --duration is the measured time per case, split into --rounds interleaved slices')
+      process.exit(0)
+    } else throw new Error(`unknown argument ${arg}`)
+  }
+  if (options.quick) {
+    options.duration = Math.min(options.duration, 1)
+    options.warmup = Math.min(options.warmup, 0.5)
+    options.rounds = Math.min(options.rounds, 2)
+  }
+  for (const name of ['duration', 'warmup', 'connections', 'rounds']) {
+    if (!(options[name] >= 0) || (name !== 'warmup' && options[name] === 0)) throw new Error(`--${name} must be a positive number`)
+  }
+  return options
+}
+
+// ---- servers ------------------------------------------------------------------------------------
+
+const SECRET = 'benchmark-http-secret-0123456789abcdefghijkl'
+const ISSUER = 'https://auth.bench.example'
+const AUDIENCE = 'bench-api'
+const signer = new TokenSigner({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, expiresIn: '2h' })
+// One token for every contender and every request.
+const TOKEN = signer.sign({ sub: 'user-1', email: 'user-1@bench.example', scope: 'profile:read' })
+const FORGED = new TokenSigner({ secret: `${SECRET}-forged`, issuer: ISSUER, audience: AUDIENCE }).sign({ sub: 'user-1' })
+const EXPIRED = signer.sign({ sub: 'user-1', iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })
+const WRONG_AUDIENCE = new TokenSigner({ secret: SECRET, issuer: ISSUER, audience: 'other-api' }).sign({ sub: 'user-1' })
+
+// --pin: the servers on one CPU, this process (autocannon) on another, all threads included.
+const LOAD_CPU = 0
+const SERVER_CPU = 1
+let pinned = false
+
+function pin(pid, cpu) {
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' })
+}
+
+function pinSelf() {
+  if (process.platform !== 'linux' || os.cpus().length < 2) {
+    process.stderr.write('--pin needs Linux (taskset) and at least 2 CPUs; running unpinned\n')
+    return
+  }
+  try {
+    pin(process.pid, LOAD_CPU)
+    pinned = true
+  } catch (error) {
+    process.stderr.write(`--pin: taskset failed (${error.message.split('\n')[0]}); running unpinned\n`)
+  }
+}
+
+/** Forks one server and resolves with `{ url, stop }` once it listens. */
+function startServer(framework, contender) {
+  return new Promise((resolve, reject) => {
+    const child = fork(SERVER, [framework, contender], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_SECRET: SECRET, BENCH_ISSUER: ISSUER, BENCH_AUDIENCE: AUDIENCE, NODE_ENV: 'production' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    if (pinned) pin(child.pid, SERVER_CPU)
+    const exited = new Promise((done) => child.once('exit', done))
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      let timer
+      const gone = await Promise.race([exited.then(() => true), new Promise((done) => { timer = setTimeout(done, 5000, false) })])
+      clearTimeout(timer)
+      if (!gone) {
+        child.kill('SIGKILL')
+        await exited
+      }
+    }
+    const timer = setTimeout(() => {
+      stop()
+      reject(new Error(`${framework}/${contender}: the server did not start within 30 s`))
+    }, 30_000)
+    child.once('message', ({ port }) => {
+      clearTimeout(timer)
+      resolve({ url: `http://127.0.0.1:${port}/api/profile`, stop })
+    })
+    exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`${framework}/${contender}: the server exited (${code}) before listening`))
+    })
+  })
+}
+
+async function status(url, token) {
+  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+  const text = await response.text()
+  return { status: response.status, text }
+}
+
+/** Before timing: the valid token is accepted, and (for auth contenders) the bad ones refused. */
+async function checkServer(url, contender) {
+  const ok = await status(url, TOKEN)
+  if (ok.status !== 200 || JSON.parse(ok.text).sub !== 'user-1') return `the valid token got ${ok.status} ${ok.text}`
+  if (contender === 'no auth' || contender === 'no-op guard') return undefined
+  for (const [what, token] of [['no token', undefined], ['a forged signature', FORGED], ['an expired token', EXPIRED], ['a wrong audience', WRONG_AUDIENCE]]) {
+    const refused = await status(url, token)
+    if (refused.status !== 401) return `${what} got ${refused.status} instead of 401`
+  }
+  return undefined
+}
+
+function load(url, seconds, connections) {
+  return autocannon({
+    url,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+    headers: { authorization: `Bearer ${TOKEN}` },
+  })
+}
+
+// ---- measuring ----------------------------------------------------------------------------------
+
+/** One timed slice of load on a running server. */
+async function slice(url, seconds, connections) {
+  const result = await load(url, seconds, connections)
+  const failures = result.non2xx + result.errors + result.timeouts
+  if (failures > 0) {
+    return { failed: `${failures} failed requests under load (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})` }
+  }
+  return { requestsPerSecond: result.requests.total / result.duration, latencyP50: result.latency.p50, latencyP99: result.latency.p99 }
+}
+
+const median = (values) => {
+  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b)
+  if (sorted.length === 0) return undefined
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/**
+ * All servers of one framework run side by side (idle ones cost nothing); each gets a warm-up,
+ * then `rounds` slices of `duration / rounds` seconds, round-robin in a rotating order, so that
+ * every contender is measured under the same conditions and slow spells from other processes hit
+ * all of them. Ratios are taken within a round (neighbours in time) and reported as medians.
+ */
+async function runFramework(framework, options) {
+  const servers = new Map()
+  const skipped = new Map()
+  const samples = new Map(framework.contenders.map((c) => [c, []]))
+  try {
+    for (const contender of framework.contenders) {
+      process.stderr.write(`${framework.name}: starting ${contender}... `)
+      const server = await startServer(framework.id, contender)
+      const problem = await checkServer(server.url, contender)
+      if (problem) {
+        skipped.set(contender, problem)
+        process.stderr.write(`skipped: ${problem}\n`)
+        await server.stop()
+        continue
+      }
+      servers.set(contender, server)
+      if (options.warmup > 0) await load(server.url, options.warmup, options.connections)
+      process.stderr.write('checked, warmed up\n')
+    }
+    const seconds = options.duration / options.rounds
+    for (let round = 0; round < options.rounds; round++) {
+      const all = [...servers.keys()]
+      const order = all.map((_, i) => all[(i + round) % all.length])
+      const line = []
+      for (const contender of order) {
+        if (skipped.has(contender)) continue
+        const result = await slice(servers.get(contender).url, seconds, options.connections)
+        if (result.failed) {
+          skipped.set(contender, result.failed)
+          continue
+        }
+        samples.get(contender)[round] = result
+        line.push(`${contender} ${formatNumber(result.requestsPerSecond)}`)
+      }
+      process.stderr.write(`${framework.name} round ${round + 1}/${options.rounds}: ${line.join(', ')}\n`)
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((server) => server.stop()))
+  }
+
+  const perRound = (contender, pick) => samples.get(contender).map((sample) => (sample ? pick(sample) : undefined))
+  const pairedRatio = (a, b) => (!samples.has(a) || !samples.has(b)) ? undefined : median(samples.get(a).map((x, round) => {
+    const y = samples.get(b)[round]
+    return x && y ? x.requestsPerSecond / y.requestsPerSecond : undefined
+  }))
+  return framework.contenders.map((contender) => {
+    const row = { framework: framework.name, frameworkId: framework.id, contender, label: framework.labels[contender] ?? contender }
+    if (skipped.has(contender)) return { ...row, skipped: skipped.get(contender) }
+    return {
+      ...row,
+      requestsPerSecond: median(perRound(contender, (s) => s.requestsPerSecond)),
+      samples: perRound(contender, (s) => Math.round(s.requestsPerSecond)),
+      latencyP50: median(perRound(contender, (s) => s.latencyP50)),
+      latencyP99: median(perRound(contender, (s) => s.latencyP99)),
+      ofBaseline: skipped.has('no auth') ? undefined : pairedRatio(contender, 'no auth'),
+      ferroauthRatio: skipped.has('ferroauth') ? undefined : pairedRatio('ferroauth', contender),
+    }
+  })
+}
+
+async function run(options) {
+  const frameworks = FRAMEWORKS.filter((f) => !options.only || options.only.includes(f.id)).map((f) => ({
+    ...f,
+    contenders: f.contenders.filter((c) => !options.contenders || options.contenders.includes(slug(c))),
+  })).filter((f) => f.contenders.length > 0)
+  if (frameworks.length === 0) throw new Error('--only / --contenders matched nothing (frameworks: express, nest)')
+  if (options.pin) pinSelf()
+  const results = []
+  for (const framework of frameworks) results.push(...(await runFramework(framework, options)))
+  return results
+}
+
+// ---- reporting ----------------------------------------------------------------------------------
+
+const formatNumber = (n) => Math.round(n).toLocaleString('en-US')
+const describeTiming = (o) =>
+  `${o.warmup} s warm-up, then ${o.rounds} interleaved rounds of ${+(o.duration / o.rounds).toFixed(2)} s per case (${o.duration} s in all), median`
+const formatPercent = (r) => (r === undefined ? 'n/a' : `${(r * 100).toFixed(1)} %`)
+const formatRatio = (r) => (r === undefined ? 'n/a' : `${r.toFixed(2)}x`)
+const formatLatency = (m) => (m.latencyP50 === undefined ? 'n/a' : `${m.latencyP50} / ${m.latencyP99} ms`)
+
+function version(name) {
+  try {
+    return JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`, { paths: [ROOT] }), 'utf8')).version
+  } catch {
+    return '?'
+  }
+}
+
+function ferroauthRevision() {
+  const own = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return `${own} (${commit})`
+  } catch {
+    return own
+  }
+}
+
+function machineLine() {
+  const cpus = os.cpus()
+  const cpu = cpus.length ? cpus[0].model.trim().replace(/\s+/g, ' ') : 'unknown CPU'
+  const date = new Date().toISOString().slice(0, 10)
+  const versions = [`ferroauth ${ferroauthRevision()}`, ...VERSIONED.map((name) => `${name} ${version(name)}`)]
+  return `${cpu}, ${cpus.length} cores, ${os.type()} ${os.arch()}, Node ${process.version}, ${date}; ${versions.join(', ')}`
+}
+
+function consoleTable(results, options) {
+  const lines = []
+  const width = Math.max(...results.map((r) => r.label.length)) + 2
+  for (const framework of new Set(results.map((r) => r.framework))) {
+    lines.push('', `${framework}: GET /api/profile, ${options.connections} connections, ${describeTiming(options)}`)
+    lines.push(`  ${'auth'.padEnd(width)}${'req/s'.padStart(10)}${'% of no auth'.padStart(14)}${'ferroauth ÷ it'.padStart(16)}${'p50 / p99'.padStart(16)}`)
+    for (const r of results.filter((x) => x.framework === framework)) {
+      if (r.skipped) {
+        lines.push(`  ${r.label.padEnd(width)}skipped: ${r.skipped}`)
+        continue
+      }
+      const ratio = r.contender === 'ferroauth' ? '' : formatRatio(r.ferroauthRatio)
+      lines.push(`  ${r.label.padEnd(width)}${formatNumber(r.requestsPerSecond).padStart(10)}${formatPercent(r.ofBaseline).padStart(14)}${ratio.padStart(16)}${formatLatency(r).padStart(16)}`)
+    }
+  }
+  return lines.slice(1).join('\n')
+}
+
+function markdownTable(results, options) {
+  const lines = [
+    `Measured with \`npm run bench:http\` (\`benchmark/http.js\`: autocannon, ${options.connections} connections, ` +
+      `${describeTiming(options)}; each server in its own process) on ${machineLine()}.` +
+      (options.quick ? ' **Quick run: rough numbers.**' : ''),
+    '',
+    'Requests per second of `GET /api/profile` answering `{ ok, sub }` with one valid HS256 token; every',
+    'contender checks the signature, `exp`, `iss` and `aud` with the algorithm pinned to HS256.',
+    '"% of no auth" is the route\'s throughput as a share of the same route without authentication, and',
+    'the last column is ferroauth req/s ÷ that row\'s req/s (above 1× means ferroauth is faster); both are',
+    'medians of ratios taken within each round. express-jwt and passport-jwt are given the secret as a',
+    '`KeyObject`, their fastest setting (with a string, jsonwebtoken 9 tries to parse it as a PEM key on every call).',
+    '',
+    '| Framework | Auth | req/s | % of no auth | ferroauth ÷ it | latency p50 / p99 |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+  ]
+  let previous
+  for (const r of results) {
+    const framework = r.framework === previous ? '' : r.framework
+    previous = r.framework
+    if (r.skipped) {
+      lines.push(`| ${framework} | ${r.label} | skipped: ${r.skipped} | | | |`)
+      continue
+    }
+    const own = r.contender === 'ferroauth'
+    const bold = (text) => (own ? `**${text}**` : text)
+    const ratio = own || r.ferroauthRatio === undefined ? '' : formatRatio(r.ferroauthRatio).replace(/x$/, '×')
+    lines.push(`| ${framework} | ${bold(r.label)} | ${bold(formatNumber(r.requestsPerSecond))} | ${bold(formatPercent(r.ofBaseline))} | ${ratio} | ${formatLatency(r)} |`)
+  }
+  return lines.join('\n')
+}
+
+/** The goals of the integration issue: ferroauth within 5 % of no auth, and ahead of every peer. */
+function goals(results) {
+  const lines = []
+  for (const framework of new Set(results.map((r) => r.framework))) {
+    const rows = results.filter((r) => r.framework === framework && !r.skipped)
+    const own = rows.find((r) => r.contender === 'ferroauth')
+    if (!own) continue
+    const cost = 1 - own.ofBaseline
+    lines.push(`${framework}: ferroauth costs ${(cost * 100).toFixed(1)} % of the no-auth throughput (goal: at most 5 %) -> ${cost <= 0.05 ? 'met' : 'MISSED'}`)
+    for (const peer of rows.filter((r) => PEERS.includes(r.contender))) {
+      lines.push(`${framework}: ferroauth ÷ ${peer.label} = ${formatRatio(peer.ferroauthRatio)} (goal: above 1) -> ${peer.ferroauthRatio > 1 ? 'met' : 'MISSED'}`)
+    }
+  }
+  return lines.join('\n')
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2))
+  process.stderr.write(`${machineLine()}\n`)
+  const results = await run(options)
+  console.log(consoleTable(results, options))
+  console.log(`\n${goals(results)}`)
+  if (options.markdown) {
+    const table = markdownTable(results, options)
+    console.log(`\n${table}`)
+    if (options.updateReadme) {
+      if (replaceBetweenMarkers(README, MARKER, table)) console.error(`\nREADME.md updated between <!-- ${MARKER}:start --> and <!-- ${MARKER}:end -->`)
+      else console.error(`\nREADME.md has no <!-- ${MARKER}:start --> / <!-- ${MARKER}:end --> markers; nothing written`)
+    }
+  }
+  if (options.json) fs.writeFileSync(options.json, `${JSON.stringify({ machine: machineLine(), options, results }, null, 2)}\n`)
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -33,6 +33,8 @@ export declare class NativeTokenVerifier {
   verifyWithExpiryFunction(): (token: string) => VerifiedToken | Failure
 }
 
+export declare function checkPasswordPolicy(password: string, config: PasswordPolicyConfig): PasswordPolicyReport | Failure
+
 /** Advice about the configuration, for `process.emitWarning`. */
 export interface ConfigWarning {
   code: string
@@ -45,6 +47,64 @@ export interface Failure {
   message: string
   claim?: string
 }
+
+/** The code challenge for `verifier` under `method` (`"S256"` or `"plain"`). */
+export declare function generateCodeChallenge(verifier: string, method: string): string | Failure
+
+/** A new RFC 7636 code verifier: 43 characters from 32 random bytes. */
+export declare function generateCodeVerifier(): string | Failure
+
+/** The same hashing on the calling thread, for scripts. */
+export declare function hashPasswordSync(password: string, config: PasswordHashConfig): string | Failure
+
+/**
+ * Starts hashing `password` into an Argon2id PHC string. Returns a promise of
+ * `string | Failure`, or a `Failure` straight away for a bad password or option.
+ */
+export declare function hashPasswordTask(password: string, config: PasswordHashConfig, signal?: AbortSignal): Promise<string | Failure> | Failure
+
+/** The longest password, in UTF-8 bytes; the JS layer cuts longer strings before copying. */
+export declare const MAX_PASSWORD_BYTES: number
+
+/** The longest stored hash, in characters; the same. */
+export declare const MAX_PASSWORD_HASH_LENGTH: number
+
+/** `hashPassword` options as the JS layer passes them (integers checked there). */
+export interface PasswordHashConfig {
+  memoryCost?: number
+  timeCost?: number
+  parallelism?: number
+  secret?: string | Buffer
+}
+
+/** Whether `hash` is weaker than `config`'s costs (or bcrypt). Parses only. */
+export declare function passwordNeedsRehash(hash: string, config: PasswordHashConfig): boolean | Failure
+
+/** Password policy options (integers checked by the JS layer). */
+export interface PasswordPolicyConfig {
+  minLength?: number
+  maxLength?: number
+  requireUppercase?: boolean
+  requireLowercase?: boolean
+  requireDigit?: boolean
+  requireSymbol?: boolean
+}
+
+/** Every broken rule, and the whole policy in one sentence when any is broken. */
+export interface PasswordPolicyReport {
+  ok: boolean
+  errors: Array<PasswordPolicyViolation>
+  message?: string
+}
+
+/** One broken rule. */
+export interface PasswordPolicyViolation {
+  code: string
+  message: string
+}
+
+/** `bytes` (an integer, checked by the JS layer) random bytes as base64url. */
+export declare function randomToken(bytes: number): string | Failure
 
 /** Options as the JS layer normalizes them (JWKs arrive as JSON text). */
 export interface SignerConfig {
@@ -79,3 +139,17 @@ export interface VerifierConfig {
   requireExpiration?: boolean
   maxTokenLength?: number
 }
+
+/**
+ * Starts a verification against the dummy hash for `config`'s costs (a user that does not
+ * exist); the promise resolves with `false` (or a `Failure`).
+ */
+export declare function verifyDummyPasswordTask(password: string, config: PasswordHashConfig, signal?: AbortSignal): Promise<boolean | Failure> | Failure
+
+/**
+ * Starts checking `password` against a stored hash. Returns a promise of
+ * `boolean | Failure`, or a `Failure` straight away for a malformed, unsupported or
+ * too costly hash, or a password that cannot be checked (empty, too large, too long for
+ * bcrypt).
+ */
+export declare function verifyPasswordTask(hash: string, password: string, secret?: string | Buffer, signal?: AbortSignal): Promise<boolean | Failure> | Failure

@@ -3,6 +3,15 @@
 const { FerroAuthError, ErrorCodes } = require('./js/errors.js')
 const { TokenSigner, TokenVerifier, signAccessToken, verifyAccessToken, toUserPayload } = require('./js/jwt.js')
 const { createAuthMiddleware } = require('./js/express.js')
+const {
+  hashPassword,
+  hashPasswordSync,
+  verifyPassword,
+  verifyPasswordOrDummy,
+  needsRehash,
+  checkPasswordPolicy,
+} = require('./js/password.js')
+const { generateCodeVerifier, generateCodeChallenge, randomToken } = require('./js/pkce.js')
 
 module.exports = {
   FerroAuthError,
@@ -13,4 +22,13 @@ module.exports = {
   verifyAccessToken,
   toUserPayload,
   createAuthMiddleware,
+  hashPassword,
+  hashPasswordSync,
+  verifyPassword,
+  verifyPasswordOrDummy,
+  needsRehash,
+  checkPasswordPolicy,
+  generateCodeVerifier,
+  generateCodeChallenge,
+  randomToken,
 }

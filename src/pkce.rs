@@ -42,13 +42,12 @@ pub fn validate_verifier(verifier: &str) -> Result<()> {
     let len = verifier.len();
     if len < MIN_VERIFIER_LEN {
         return Err(Error::PkceVerifierInvalid(
-            format!("it is {len} characters long; RFC 7636 requires at least {MIN_VERIFIER_LEN}")
-                .into(),
+            format!("it is shorter than {MIN_VERIFIER_LEN} characters (RFC 7636 §4.1)").into(),
         ));
     }
     if len > MAX_VERIFIER_LEN {
         return Err(Error::PkceVerifierInvalid(
-            format!("it is {len} bytes long; RFC 7636 allows at most {MAX_VERIFIER_LEN}").into(),
+            format!("it is longer than {MAX_VERIFIER_LEN} characters (RFC 7636 §4.1)").into(),
         ));
     }
     let unreserved =

@@ -2,4 +2,6 @@
 
 mod error;
 mod jwt;
+mod password;
+mod pkce;
 mod text;

@@ -114,7 +114,7 @@ fn with_memory<T>(blocks: usize, run: impl FnOnce(&mut [Block]) -> Result<T>) ->
         run: impl FnOnce(&mut [Block]) -> Result<T>,
     ) -> Result<T> {
         let result = run(&mut *memory);
-        memory.iter_mut().for_each(Zeroize::zeroize);
+        wipe(memory);
         result
     }
 
@@ -129,6 +129,19 @@ fn with_memory<T>(blocks: usize, run: impl FnOnce(&mut [Block]) -> Result<T>) ->
             run_and_wipe(&mut memory, run)
         }
     })
+}
+
+/// Zeroes Argon2's memory once it is done with: left behind, the last blocks would let
+/// anyone who reads them test password guesses without paying the memory cost. One
+/// `memset` (vectorized, non-temporal for large sizes) rather than `zeroize`'s per-word
+/// volatile stores, which take several times longer on 19 MiB; the fence and `black_box`
+/// keep the compiler from dropping it as a dead store.
+fn wipe(memory: &mut [Block]) {
+    // SAFETY: `memory` is a valid, exclusively borrowed slice, and all-zero bytes are a
+    // valid `Block` (an array of integers).
+    unsafe { std::ptr::write_bytes(memory.as_mut_ptr(), 0, memory.len()) };
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+    std::hint::black_box(memory);
 }
 
 impl Argon2Hash {

@@ -246,42 +246,50 @@ impl Argon2Hash {
             ));
         }
 
-        let mut params = params.split(',');
-        let mut param = |name: &'static str| -> Result<u32> {
-            let value = params
-                .next()
-                .and_then(|p| p.strip_prefix(name)?.strip_prefix('='))
-                .ok_or_else(|| {
-                    Error::hash_invalid(format!(
-                        "parameters must be \"m=<KiB>,t=<passes>,p=<lanes>\" (missing {name:?})"
+        // The reference implementation writes m, t, p in that order; node-argon2 writes them
+        // alphabetically (m, p, t). Any order is read, each parameter exactly once.
+        let (mut memory_cost, mut time_cost, mut parallelism) = (None, None, None);
+        let mut data = None;
+        for param in params.split(',') {
+            let (name, value) = param.split_once('=').ok_or_else(|| {
+                Error::hash_invalid(format!("parameter {param:?} is not name=value"))
+            })?;
+            let slot = match name {
+                "m" => &mut memory_cost,
+                "t" => &mut time_cost,
+                "p" => &mut parallelism,
+                "data" => {
+                    if data.is_some() {
+                        return Err(Error::hash_invalid("\"data\" appears twice"));
+                    }
+                    let bytes = b64(value, "data")?;
+                    if bytes.is_empty() {
+                        return Err(Error::hash_invalid("\"data\" is empty"));
+                    }
+                    data = Some(bytes);
+                    continue;
+                }
+                "keyid" => {
+                    return Err(Error::PasswordHashUnsupported(
+                        "the \"keyid\" parameter (pass the secret itself)".into(),
                     ))
-                })?;
-            decimal(value, name)
-        };
-        let memory_cost = param("m")?;
-        let time_cost = param("t")?;
-        let parallelism = param("p")?;
-        let mut data = Vec::new();
-        for extra in params {
-            if let Some(value) = extra.strip_prefix("data=") {
-                if !data.is_empty() {
-                    return Err(Error::hash_invalid("\"data\" appears twice"));
                 }
-                data = b64(value, "data")?;
-                if data.is_empty() {
-                    return Err(Error::hash_invalid("\"data\" is empty"));
-                }
-            } else if extra.starts_with("keyid=") {
-                return Err(Error::PasswordHashUnsupported(
-                    "the \"keyid\" parameter (pass the secret itself)".into(),
-                ));
-            } else {
-                return Err(Error::hash_invalid(format!(
-                    "unknown parameter {:?}",
-                    extra.split('=').next().unwrap_or_default()
-                )));
+                other => return Err(Error::hash_invalid(format!("unknown parameter {other:?}"))),
+            };
+            if slot.is_some() {
+                return Err(Error::hash_invalid(format!("{name:?} appears twice")));
             }
+            *slot = Some(decimal(value, name)?);
         }
+        let missing = |name: &str| {
+            Error::hash_invalid(format!(
+                "parameters must include m=<KiB>, t=<passes> and p=<lanes> (missing {name:?})"
+            ))
+        };
+        let memory_cost = memory_cost.ok_or_else(|| missing("m"))?;
+        let time_cost = time_cost.ok_or_else(|| missing("t"))?;
+        let parallelism = parallelism.ok_or_else(|| missing("p"))?;
+        let data = data.unwrap_or_default();
 
         let salt = b64(salt, "salt")?;
         if !(MIN_SALT_LEN..=MAX_SALT_LEN).contains(&salt.len()) {

@@ -101,6 +101,21 @@ fn reference_implementation_phc_strings() {
 }
 
 #[test]
+fn parameters_in_any_order() {
+    // node-argon2 writes m, p, t; the canonical form is m, t, p.
+    let canonical = hash_password(b"pw", &FAST, None).unwrap();
+    let reordered = canonical.replace("m=1024,t=1,p=1", "m=1024,p=1,t=1");
+    assert_ne!(canonical, reordered);
+    assert!(verify_password(&reordered, b"pw", None).unwrap());
+    let PasswordHash::Argon2(parsed) = PasswordHash::parse(&reordered).unwrap() else {
+        panic!()
+    };
+    assert_eq!(parsed.to_phc(), canonical);
+    let with_data = "$argon2id$v=19$data=BAQEBAQEBAQEBAQE,p=4,t=3,m=32$AgICAgICAgICAgICAgICAg$DWQN9Y14dmwIwDejSotTydAe8EUtdbZetSUg6WsB5lk";
+    assert!(verify_password(with_data, &[0x01; 32], Some(&[0x03; 8])).unwrap());
+}
+
+#[test]
 fn hash_then_verify() {
     let phc = hash_password(b"correct horse", &FAST, None).unwrap();
     assert!(phc.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{phc}");
@@ -259,7 +274,9 @@ fn malformed_hashes_are_errors_never_false() {
         "$argon2id$v=19$m=-1,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2g",
         "$argon2id$v=19$m=99999999999,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2g",
         "$argon2id$v=19$m=1024,t=1$c29tZXNhbHQ$aGFzaGhhc2g",
-        "$argon2id$v=19$t=1,m=1024,p=1$c29tZXNhbHQ$aGFzaGhhc2g",
+        "$argon2id$v=19$m=1024,m=1024,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2g",
+        "$argon2id$v=19$m=1024,t,p=1$c29tZXNhbHQ$aGFzaGhhc2g",
+        "$argon2id$v=19$m=1024,p=1$c29tZXNhbHQ$aGFzaGhhc2g",
         "$argon2id$v=19$m=1024,t=1,p=1,x=2$c29tZXNhbHQ$aGFzaGhhc2g",
         "$argon2id$v=19$m=1024,t=1,p=1,data=$c29tZXNhbHQ$aGFzaGhhc2g",
         "$argon2id$v=19$m=1024,t=1,p=1,data=AQID,data=AQID$c29tZXNhbHQ$aGFzaGhhc2g",

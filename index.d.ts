@@ -60,6 +60,22 @@ export type ErrorCode =
   | 'ERR_JWT_KEY_TOO_WEAK'
   | 'ERR_JWT_ALG_UNSUPPORTED'
   | 'ERR_INVALID_OPTION'
+  | 'ERR_PASSWORD_EMPTY'
+  | 'ERR_PASSWORD_TOO_LARGE'
+  | 'ERR_PASSWORD_BCRYPT_TOO_LONG'
+  | 'ERR_PASSWORD_HASH_INVALID'
+  | 'ERR_PASSWORD_HASH_UNSUPPORTED'
+  | 'ERR_PASSWORD_HASH_TOO_COSTLY'
+  | 'ERR_ABORTED'
+  | 'ERR_PASSWORD_TOO_SHORT'
+  | 'ERR_PASSWORD_TOO_LONG'
+  | 'ERR_PASSWORD_NO_UPPERCASE'
+  | 'ERR_PASSWORD_NO_LOWERCASE'
+  | 'ERR_PASSWORD_NO_DIGIT'
+  | 'ERR_PASSWORD_NO_SYMBOL'
+  | 'ERR_PKCE_VERIFIER_INVALID'
+  | 'ERR_PKCE_METHOD_UNSUPPORTED'
+  | 'ERR_RANDOM_FAILED'
 
 /** The codes as a frozen object, for comparisons without string literals. */
 export declare const ErrorCodes: Readonly<{ [C in ErrorCode]: C }>
@@ -254,3 +270,213 @@ export declare function toUserPayload(payload: JWTPayload): UserPayload
  */
 export { createAuthMiddleware } from './express.js'
 export type { AuthMiddleware, AuthMiddlewareOptions, AuthRequest } from './express.js'
+
+// ---- passwords -------------------------------------------------------------------------
+
+/**
+ * Argon2id costs. Defaults are OWASP's (m=19456 KiB, t=2, p=1); the upper limits are the
+ * ones a stored hash may use (`ERR_INVALID_OPTION` above them).
+ * @example
+ * const costs: PasswordCostOptions = { memoryCost: 65536, timeCost: 3, parallelism: 1 }
+ */
+export interface PasswordCostOptions {
+  /** Memory in KiB, from 8 × `parallelism` to 262144 (256 MiB). Default 19456 (19 MiB). */
+  memoryCost?: number
+  /** Passes over the memory, 1 to 16. Default 2. */
+  timeCost?: number
+  /** Lanes, 1 to 16. Default 1. */
+  parallelism?: number
+}
+
+/**
+ * Options of {@link hashPassword}.
+ * @example
+ * const options: HashPasswordOptions = { secret: process.env.PASSWORD_PEPPER, signal: AbortSignal.timeout(2000) }
+ */
+export interface HashPasswordOptions extends PasswordCostOptions {
+  /**
+   * A server-side secret (pepper), 1 to 1024 bytes, mixed into Argon2 as its secret key
+   * (RFC 9106 `K`). It is not stored in the hash: the same secret is needed to verify.
+   */
+  secret?: string | Buffer | Uint8Array
+  /** Aborting rejects the promise with `ERR_ABORTED` (`cause`: the signal's reason); work not yet started is cancelled. */
+  signal?: AbortSignal
+}
+
+/**
+ * Options of {@link verifyPassword}.
+ * @example
+ * const ok = await verifyPassword(user.passwordHash, password, { secret: process.env.PASSWORD_PEPPER })
+ */
+export interface VerifyPasswordOptions {
+  /** The secret the Argon2 hash was made with. Ignored for bcrypt, which has none. */
+  secret?: string | Buffer | Uint8Array
+  /** Aborting rejects the promise with `ERR_ABORTED`. */
+  signal?: AbortSignal
+}
+
+/**
+ * Options of {@link verifyPasswordOrDummy}: those of {@link verifyPassword}, plus the costs of
+ * the dummy hash used when there is no user (set them to the costs your hashes use).
+ * @example
+ * const options: VerifyPasswordOrDummyOptions = { memoryCost: 19456, timeCost: 2 }
+ */
+export interface VerifyPasswordOrDummyOptions extends VerifyPasswordOptions, PasswordCostOptions {}
+
+/**
+ * Hashes a password with Argon2id on the libuv thread pool and resolves with its PHC string
+ * (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`: 16-byte random salt, 32-byte tag).
+ *
+ * Rejects with `ERR_PASSWORD_EMPTY` for `''`, `ERR_PASSWORD_TOO_LARGE` above 4096 UTF-8
+ * bytes, `ERR_INVALID_OPTION` for costs outside the limits, `ERR_ABORTED` when aborted,
+ * and a `TypeError` for a non-string password or an option of the wrong type.
+ * @example
+ * const passwordHash = await hashPassword(dto.password)
+ * await users.insert({ email: dto.email, passwordHash })
+ */
+export declare function hashPassword(password: string, options?: HashPasswordOptions): Promise<string>
+
+/**
+ * {@link hashPassword} on the calling thread: it blocks the event loop for the whole hash.
+ * For scripts and seeding, not for request handlers.
+ * @example
+ * const seedHash = hashPasswordSync('Admin123!', { memoryCost: 19456 })
+ */
+export declare function hashPasswordSync(password: string, options?: PasswordCostOptions & { secret?: string | Buffer | Uint8Array }): string
+
+/**
+ * Checks a password against a stored hash on the libuv thread pool: Argon2id, Argon2i and
+ * Argon2d PHC strings (any parameter order, optional `data`), and bcrypt `$2a$`/`$2b$`/`$2y$`
+ * hashes. The comparison is constant-time. Resolves `true` or `false`.
+ *
+ * A hash that cannot be checked rejects, never resolves `false`: `ERR_PASSWORD_HASH_INVALID`
+ * (malformed), `ERR_PASSWORD_HASH_UNSUPPORTED` (scrypt, pbkdf2, `$2x$`, `keyid`, ...),
+ * `ERR_PASSWORD_HASH_TOO_COSTLY` (costs above m=262144 KiB, t=16, p=16 or bcrypt cost 16:
+ * refused, not run). A password longer than 72 bytes against a bcrypt hash rejects with
+ * `ERR_PASSWORD_BCRYPT_TOO_LONG` (bcrypt would compare its first 72 bytes only).
+ * @example
+ * const user = await users.findByEmail(email)
+ * if (!user || !(await verifyPassword(user.passwordHash, password))) throw new UnauthorizedException()
+ */
+export declare function verifyPassword(hash: string, password: string, options?: VerifyPasswordOptions): Promise<boolean>
+
+/**
+ * Login without revealing which accounts exist: with a hash it is {@link verifyPassword};
+ * with `null` or `undefined` (no such user) it runs the same Argon2id work against a fixed
+ * dummy hash with the given costs (default OWASP's) and resolves `false`.
+ * @example
+ * const user = await users.findByEmail(email)
+ * const ok = await verifyPasswordOrDummy(user?.passwordHash ?? null, password)
+ * if (!user || !ok) throw new UnauthorizedException('Invalid credentials')
+ */
+export declare function verifyPasswordOrDummy(
+  hash: string | null | undefined,
+  password: string,
+  options?: VerifyPasswordOrDummyOptions,
+): Promise<boolean>
+
+/**
+ * True when a stored hash should be replaced at the next successful login: bcrypt, Argon2i or
+ * Argon2d, Argon2 version 0x10, or Argon2id with less memory or fewer passes than `options`
+ * (default OWASP's), or a salt or tag shorter than ferroauth's. Synchronous: it only parses.
+ * Throws the same codes as {@link verifyPassword} for a hash that cannot be checked.
+ * @example
+ * if (await verifyPassword(user.passwordHash, password)) {
+ *   if (needsRehash(user.passwordHash)) await users.update(user.id, { passwordHash: await hashPassword(password) })
+ * }
+ */
+export declare function needsRehash(hash: string, options?: PasswordCostOptions): boolean
+
+/** The codes {@link checkPasswordPolicy} reports, one per broken rule. */
+export type PasswordPolicyErrorCode =
+  | 'ERR_PASSWORD_TOO_SHORT'
+  | 'ERR_PASSWORD_TOO_LONG'
+  | 'ERR_PASSWORD_TOO_LARGE'
+  | 'ERR_PASSWORD_NO_UPPERCASE'
+  | 'ERR_PASSWORD_NO_LOWERCASE'
+  | 'ERR_PASSWORD_NO_DIGIT'
+  | 'ERR_PASSWORD_NO_SYMBOL'
+
+/** One broken rule, e.g. `{ code: 'ERR_PASSWORD_NO_DIGIT', message: 'Password must contain at least one number' }`. */
+export interface PasswordPolicyError {
+  code: PasswordPolicyErrorCode
+  message: string
+}
+
+/**
+ * The rules. Lengths count Unicode characters (code points); classes follow Unicode
+ * ("É" is uppercase). A special character is anything that is not a letter, a digit or a
+ * control character (space included). Passwords over 4096 UTF-8 bytes always fail
+ * (`ERR_PASSWORD_TOO_LARGE`), as hashing would refuse them.
+ * @example
+ * const policy: PasswordPolicy = { minLength: 12, requireLowercase: true }
+ */
+export interface PasswordPolicy {
+  /** At least 1. Default 8. */
+  minLength?: number
+  /** No maximum by default (beyond the 4096-byte limit). */
+  maxLength?: number
+  /** Default true. */
+  requireUppercase?: boolean
+  /** Default false. */
+  requireLowercase?: boolean
+  /** Default true. */
+  requireDigit?: boolean
+  /** Default true. */
+  requireSymbol?: boolean
+}
+
+/** What {@link checkPasswordPolicy} returns: narrow on `ok`. */
+export type PasswordPolicyResult =
+  | { ok: true; errors: [] }
+  | {
+      ok: false
+      /** Every broken rule, in the order of {@link PasswordPolicy}'s fields. */
+      errors: PasswordPolicyError[]
+      /** The whole policy in one sentence, e.g. `'Password must be 8+ chars, 1 uppercase, 1 number, 1 special char.'` */
+      message: string
+    }
+
+/**
+ * Checks a password against a policy. The default is the reference backend's rule: 8+
+ * characters, an uppercase letter, a number and a special character. Throws a `TypeError`
+ * for a non-string password or a rule of the wrong type, `ERR_INVALID_OPTION` for an
+ * impossible policy (`minLength` under 1, `maxLength` under `minLength`).
+ * @example
+ * const result = checkPasswordPolicy(dto.password)
+ * if (!result.ok) throw new BadRequestException(result.message)
+ */
+export declare function checkPasswordPolicy(password: string, policy?: PasswordPolicy): PasswordPolicyResult
+
+// ---- PKCE and randomness -----------------------------------------------------------------
+
+/** The PKCE code challenge methods of RFC 7636. */
+export type CodeChallengeMethod = 'S256' | 'plain'
+
+/**
+ * A new PKCE code verifier (RFC 7636 §4.1): 43 characters, 32 bytes from the OS CSPRNG as base64url.
+ * @example
+ * const codeVerifier = generateCodeVerifier()
+ * const codeChallenge = generateCodeChallenge(codeVerifier, 'S256')
+ */
+export declare function generateCodeVerifier(): string
+
+/**
+ * The code challenge for a verifier (RFC 7636 §4.2): `BASE64URL(SHA-256(verifier))` for
+ * `'S256'` (the default), the verifier itself for `'plain'`. Throws
+ * `ERR_PKCE_VERIFIER_INVALID` unless the verifier is 43 to 128 characters of
+ * `[A-Za-z0-9-._~]`, `ERR_PKCE_METHOD_UNSUPPORTED` for another method.
+ * @example
+ * // On the authorization server, at the token endpoint:
+ * const expected = generateCodeChallenge(body.code_verifier, stored.codeChallengeMethod)
+ */
+export declare function generateCodeChallenge(verifier: string, method?: CodeChallengeMethod): string
+
+/**
+ * `bytes` (1 to 1024, default 32) random bytes from the OS CSPRNG as unpadded base64url.
+ * Throws `ERR_INVALID_OPTION` for a size outside 1 to 1024, a `TypeError` for a non-integer.
+ * @example
+ * const resetToken = randomToken()      // 43 characters, 256 bits
+ * const shortCode = randomToken(9)      // 12 characters
+ */
+export declare function randomToken(bytes?: number): string

@@ -124,7 +124,8 @@ export declare function createAuthMiddleware<Req extends IncomingMessage = AuthR
 ): AuthMiddleware
 
 /**
- * Middleware for after {@link createAuthMiddleware}: 403 unless the user holds every one of
+ * Middleware for after {@link createAuthMiddleware}: 403 unless the user it authenticated
+ * (`req.user`, or the user under a custom `requestProperty`) holds every one of
  * `scopes` (from the token's `scope`/`scp` string or `scopes` array), with
  * `WWW-Authenticate: Bearer error="insufficient_scope", error_description="...", scope="..."`
  * and body `{ statusCode: 403, message: 'Insufficient scope: requires ...', error: 'Forbidden' }`.

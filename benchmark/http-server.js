@@ -25,9 +25,9 @@ const UNAUTHORIZED = { statusCode: 401, message: 'Unauthorized', error: 'Unautho
 const SECRET_KEY = SECRET ? require('node:crypto').createSecretKey(Buffer.from(SECRET, 'utf8')) : undefined
 
 /** A hand-written fast-jwt middleware: what a team using fast-jwt directly would write. */
-function fastJwtVerifier() {
+function fastJwtVerifier(cache) {
   const { createVerifier } = require('fast-jwt')
-  const verify = createVerifier({ key: SECRET, algorithms: ['HS256'], allowedIss: ISSUER, allowedAud: AUDIENCE, requiredClaims: ['exp'] })
+  const verify = createVerifier({ key: SECRET, algorithms: ['HS256'], allowedIss: ISSUER, allowedAud: AUDIENCE, requiredClaims: ['exp'], cache })
   return (req) => {
     const header = req.headers.authorization
     if (typeof header !== 'string' || !header.startsWith('Bearer ')) return undefined
@@ -45,11 +45,8 @@ const EXPRESS_CONTENDERS = {
   'no auth': (app) => {
     app.get('/api/profile', (req, res) => res.json({ ok: true, sub: 'user-1' }))
   },
-  ferroauth: (app) => {
-    const { createAuthMiddleware } = require('ferroauth/express')
-    const auth = createAuthMiddleware({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] })
-    app.get('/api/profile', auth, (req, res) => res.json({ ok: true, sub: req.user.userId }))
-  },
+  ferroauth: (app) => ferroauthRoute(app, false),
+  'ferroauth (cache)': (app) => ferroauthRoute(app, true),
   'express-jwt': (app) => {
     const { expressjwt } = require('express-jwt')
     const auth = expressjwt({ secret: SECRET_KEY, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE })
@@ -73,19 +70,28 @@ const EXPRESS_CONTENDERS = {
       res.json({ ok: true, sub: req.user.userId })
     })
   },
-  'fast-jwt': (app) => {
-    const verify = fastJwtVerifier()
-    const auth = (req, res, next) => {
-      const payload = verify(req)
-      if (payload === undefined) {
-        res.status(401).json(UNAUTHORIZED)
-        return
-      }
-      req.user = { userId: payload.sub }
-      next()
+  'fast-jwt': (app) => fastJwtRoute(app, false),
+  'fast-jwt (cache)': (app) => fastJwtRoute(app, true),
+}
+
+function ferroauthRoute(app, cache) {
+  const { createAuthMiddleware } = require('ferroauth/express')
+  const auth = createAuthMiddleware({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], cache })
+  app.get('/api/profile', auth, (req, res) => res.json({ ok: true, sub: req.user.userId }))
+}
+
+function fastJwtRoute(app, cache) {
+  const verify = fastJwtVerifier(cache)
+  const auth = (req, res, next) => {
+    const payload = verify(req)
+    if (payload === undefined) {
+      res.status(401).json(UNAUTHORIZED)
+      return
     }
-    app.get('/api/profile', auth, (req, res) => res.json({ ok: true, sub: req.user.userId }))
-  },
+    req.user = { userId: payload.sub }
+    next()
+  }
+  app.get('/api/profile', auth, (req, res) => res.json({ ok: true, sub: req.user.userId }))
 }
 
 async function expressServer(contender) {
@@ -127,12 +133,13 @@ async function nestServer(contender) {
     }
     Injectable()(AllowAllGuard)
     providers.push({ provide: APP_GUARD, useClass: AllowAllGuard })
-  } else if (contender === 'ferroauth') {
+  } else if (contender === 'ferroauth' || contender === 'ferroauth (cache)') {
     // The reference README's pattern: the guard as APP_GUARD, built by a factory.
     const { JwtAuthGuard } = require('ferroauth/nestjs')
+    const cache = contender === 'ferroauth (cache)'
     providers.push({
       provide: APP_GUARD,
-      useFactory: () => new JwtAuthGuard({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] }),
+      useFactory: () => new JwtAuthGuard({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], cache }),
     })
   } else if (contender === 'passport-jwt') {
     // @nestjs/passport's documented JwtStrategy + AuthGuard('jwt'), here as the global guard.
@@ -156,8 +163,8 @@ async function nestServer(contender) {
     Injectable()(JwtStrategy)
     Reflect.defineMetadata('design:paramtypes', [], JwtStrategy)
     providers.push(JwtStrategy, { provide: APP_GUARD, useClass: AuthGuard('jwt') })
-  } else if (contender === 'fast-jwt') {
-    const verify = fastJwtVerifier()
+  } else if (contender === 'fast-jwt' || contender === 'fast-jwt (cache)') {
+    const verify = fastJwtVerifier(contender === 'fast-jwt (cache)')
     class FastJwtGuard {
       canActivate(context) {
         const req = context.switchToHttp().getRequest()
@@ -195,7 +202,8 @@ async function nestServer(contender) {
 async function main() {
   const [framework, contender] = process.argv.slice(2)
   if (!SECRET || !ISSUER || !AUDIENCE) throw new Error('BENCH_SECRET, BENCH_ISSUER and BENCH_AUDIENCE must be set')
-  if (framework === 'express' && !(contender in EXPRESS_CONTENDERS)) throw new Error(`unknown contender ${contender}`)
+  const known = framework === 'express' ? Object.keys(EXPRESS_CONTENDERS) : [...Object.keys(EXPRESS_CONTENDERS), 'no-op guard']
+  if (!known.includes(contender)) throw new Error(`unknown contender ${contender}`)
   if (framework !== 'express' && framework !== 'nest') throw new Error(`unknown framework ${framework}`)
   const server = framework === 'express' ? await expressServer(contender) : await nestServer(contender)
   server.keepAliveTimeout = 30_000

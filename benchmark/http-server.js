@@ -6,7 +6,8 @@
 //   node benchmark/http-server.js <express|nest> <contender>
 //
 // with BENCH_SECRET, BENCH_ISSUER and BENCH_AUDIENCE in the environment. It listens on
-// 127.0.0.1, on a free port, and reports `{ port }` over IPC (or prints it without IPC).
+// 127.0.0.1, on a free port, and reports `{ type: 'listening', port }` over IPC (or prints it
+// without IPC); it answers `{ type: 'cpu' }` messages with its process.cpuUsage().
 //
 // Every contender serves GET /api/profile -> { ok: true, sub } and verifies the same HS256
 // token the same way: signature, `exp`, `iss`, `aud`, algorithm pinned to HS256.
@@ -208,8 +209,13 @@ async function main() {
   const server = framework === 'express' ? await expressServer(contender) : await nestServer(contender)
   server.keepAliveTimeout = 30_000
   const { port } = server.address()
-  if (process.send) process.send({ port })
+  if (process.send) process.send({ type: 'listening', port })
   else console.log(`listening on http://127.0.0.1:${port}/api/profile`)
+  // The parent reads this process's CPU time around each timed slice: CPU time per request is
+  // what the server spent, unaffected by time the machine gave to other processes.
+  process.on('message', (message) => {
+    if (message?.type === 'cpu' && process.send) process.send({ type: 'cpu', id: message.id, usage: process.cpuUsage() })
+  })
   process.on('SIGTERM', () => process.exit(0))
   process.on('disconnect', () => process.exit(0))
 }

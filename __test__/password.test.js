@@ -474,6 +474,26 @@ describe('AbortSignal', () => {
     assert.equal(called, 1)
   })
 
+  test('a signal-like object (a polyfill, another realm) works too', async () => {
+    const { EventEmitter } = require('node:events')
+    const emitter = new EventEmitter()
+    const signal = {
+      aborted: false,
+      reason: undefined,
+      addEventListener: (type, listener) => emitter.on(type, listener),
+      removeEventListener: (type, listener) => emitter.off(type, listener),
+    }
+    const pending = hashPassword('pw', { ...SLOW, signal })
+    signal.aborted = true
+    signal.reason = 'gone'
+    emitter.emit('abort')
+    const error = await rejectsWith(pending, 'ERR_ABORTED')
+    assert.equal(error.cause, 'gone')
+    assert.equal(emitter.listenerCount('abort'), 0)
+    const hash = await hashPassword('pw', { ...FAST, signal: { ...signal, aborted: false } })
+    assert.equal(await verifyPassword(hash, 'pw'), true)
+  })
+
   test('AbortSignal.timeout works as a deadline', async () => {
     const error = await rejectsWith(hashPassword('pw', { ...SLOW, timeCost: 16, signal: AbortSignal.timeout(5) }), 'ERR_ABORTED')
     assert.equal(error.cause.name, 'TimeoutError')

@@ -42,8 +42,13 @@ function secretOption(options) {
   throw argTypeError('options.secret', 'a string, a Buffer or a Uint8Array', secret)
 }
 
+/** An AbortSignal, or anything shaped like one (a polyfill, a signal from another realm). */
+const isSignal = (v) =>
+  v instanceof AbortSignal ||
+  (v !== null && typeof v === 'object' && typeof v.aborted === 'boolean' && typeof v.addEventListener === 'function' && typeof v.removeEventListener === 'function')
+
 function signalOption(options) {
-  return optional(options, 'signal', (v) => v instanceof AbortSignal, 'an AbortSignal')
+  return optional(options, 'signal', isSignal, 'an AbortSignal')
 }
 
 function costs(options) {
@@ -88,6 +93,7 @@ function run(start, signal) {
   if (!isPromise(queued)) return Promise.reject(failure(queued))
   return new Promise((resolve, reject) => {
     const onAbort = () => {
+      signal.removeEventListener('abort', onAbort)
       controller.abort()
       reject(aborted(signal))
     }

@@ -141,10 +141,11 @@ export interface VerifierConfig {
 }
 
 /**
- * Starts a verification against the dummy hash for `config`'s costs (a user that does not
- * exist); the promise resolves with `false` (or a `Failure`).
+ * Starts a login check: `hash` verified, or for no hash (no such user) the dummy
+ * verification for `config`'s costs, resolving `false`. The checks that need no hashing are
+ * the same either way.
  */
-export declare function verifyDummyPasswordTask(password: string, config: PasswordHashConfig, signal?: AbortSignal): Promise<boolean | Failure> | Failure
+export declare function verifyPasswordOrDummyTask(hash: string | undefined, password: string, config: PasswordHashConfig, signal?: AbortSignal): Promise<boolean | Failure> | Failure
 
 /**
  * Starts checking `password` against a stored hash. Returns a promise of

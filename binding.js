@@ -846,5 +846,5 @@ module.exports.MAX_PASSWORD_BYTES = nativeBinding.MAX_PASSWORD_BYTES
 module.exports.MAX_PASSWORD_HASH_LENGTH = nativeBinding.MAX_PASSWORD_HASH_LENGTH
 module.exports.passwordNeedsRehash = nativeBinding.passwordNeedsRehash
 module.exports.randomToken = nativeBinding.randomToken
-module.exports.verifyDummyPasswordTask = nativeBinding.verifyDummyPasswordTask
+module.exports.verifyPasswordOrDummyTask = nativeBinding.verifyPasswordOrDummyTask
 module.exports.verifyPasswordTask = nativeBinding.verifyPasswordTask

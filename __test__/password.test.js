@@ -217,8 +217,10 @@ describe('bad inputs are refused with a code (or a TypeError), never a guess', (
     ]
     for (const [options, message] of cases) {
       await rejectsWith(hashPassword('pw', options), 'ERR_INVALID_OPTION', message)
+      // The same refusal with or without a user: the outcome does not tell whether one exists.
+      await rejectsWith(verifyPasswordOrDummy(null, 'pw', options), 'ERR_INVALID_OPTION', message)
+      await rejectsWith(verifyPasswordOrDummy(BCRYPT_PASSWORD, 'pw', options), 'ERR_INVALID_OPTION', message)
       if (options.secret === undefined) {
-        await rejectsWith(verifyPasswordOrDummy(null, 'pw', options), 'ERR_INVALID_OPTION', message)
         throwsWith(() => needsRehash(BCRYPT_PASSWORD, options), 'ERR_INVALID_OPTION', message)
       }
     }

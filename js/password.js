@@ -150,15 +150,16 @@ async function verifyPassword(hash, value, options) {
 
 /**
  * Login helper: verifies against `hash`, or, when there is no user (`null`/`undefined`),
- * does the same work against a dummy hash with the given costs and resolves false.
+ * does the same work against a dummy hash with the given costs and resolves false. The
+ * argument and option checks are the same either way.
  */
 async function verifyPasswordOrDummy(hashOrNull, value, options) {
-  if (hashOrNull !== null && hashOrNull !== undefined) return verifyPassword(hashOrNull, value, options)
+  const stored = hashOrNull === null || hashOrNull === undefined ? undefined : storedHash(hashOrNull)
   const pw = password(value)
   const opts = optionsObject(options)
   const config = hashConfig(opts)
   const signal = signalOption(opts)
-  return run((nativeSignal) => native.verifyDummyPasswordTask(pw, config, nativeSignal), signal)
+  return run((nativeSignal) => native.verifyPasswordOrDummyTask(stored, pw, config, nativeSignal), signal)
 }
 
 /** True when `hash` is bcrypt, or Argon2 weaker than the costs in `options` (defaults: OWASP). */

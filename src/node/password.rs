@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use super::jwt::Failure;
 use super::text::Utf8Text;
 use crate::error::Error;
-use crate::password::{self, HashOptions, PasswordHash, Policy};
+use crate::password::{self, HashOptions, LoginCheck, PasswordHash, Policy};
 
 fn failure(error: Error) -> Failure {
     Failure {
@@ -86,7 +86,8 @@ enum Job {
         password: Zeroizing<Vec<u8>>,
         secret: Secret,
     },
-    VerifyDummy {
+    Login {
+        check: LoginCheck,
         password: Zeroizing<Vec<u8>>,
         options: HashOptions,
         secret: Secret,
@@ -109,11 +110,13 @@ impl Job {
             } => hash
                 .verify(password, secret.as_deref().map(|s| &s[..]))
                 .map(Either::B),
-            Job::VerifyDummy {
+            Job::Login {
+                check,
                 password,
                 options,
                 secret,
-            } => password::verify_dummy(password, options, secret.as_deref().map(|s| &s[..]))
+            } => check
+                .run(password, options, secret.as_deref().map(|s| &s[..]))
                 .map(Either::B),
         }
     }
@@ -216,13 +219,15 @@ pub fn verify_password_task(
     queue(job, signal)
 }
 
-/// Starts a verification against the dummy hash for `config`'s costs (a user that does not
-/// exist); the promise resolves with `false` (or a `Failure`).
+/// Starts a login check: `hash` verified, or for no hash (no such user) the dummy
+/// verification for `config`'s costs, resolving `false`. The checks that need no hashing are
+/// the same either way.
 #[napi(
-    ts_args_type = "password: string, config: PasswordHashConfig, signal?: AbortSignal",
+    ts_args_type = "hash: string | undefined, password: string, config: PasswordHashConfig, signal?: AbortSignal",
     ts_return_type = "Promise<boolean | Failure> | Failure"
 )]
-pub fn verify_dummy_password_task(
+pub fn verify_password_or_dummy_task(
+    hash: Option<Utf8Text>,
     password: Utf8Text,
     config: PasswordHashConfig,
     signal: Option<AbortSignal>,
@@ -230,11 +235,15 @@ pub fn verify_dummy_password_task(
     let password = password_bytes(password);
     let options = hash_options(&config);
     let secret = secret(config.secret);
-    let checked = password::check_password(&password)
-        .and_then(|()| options.validate())
-        .and_then(|()| password::check_secret(secret.as_deref().map(|s| &s[..])));
+    let check = LoginCheck::prepare(
+        hash.as_ref().map(|h| h.0.as_str()),
+        &password,
+        &options,
+        secret.as_deref().map(|s| &s[..]),
+    );
     queue(
-        checked.map(|()| Job::VerifyDummy {
+        check.map(|check| Job::Login {
+            check,
             password,
             options,
             secret,

@@ -234,6 +234,70 @@ pub fn dummy_hash(options: &HashOptions) -> PasswordHash {
     })
 }
 
+/// A login check with every check that needs no hashing done: what is left is the hashing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginCheck {
+    /// The user exists: verify against their hash.
+    Verify(PasswordHash),
+    /// No user (or an answer that must not come faster than for no user): the dummy
+    /// verification, then `false`, or the error given.
+    Dummy(Option<Error>),
+}
+
+impl LoginCheck {
+    /// Checks the password, `options` and `secret` the same way whether or not there is a
+    /// hash, so that neither the outcome nor the time of these checks depends on whether
+    /// the account exists. A stored hash that cannot be checked is an error at once (that
+    /// is the server's data, not the caller's input).
+    pub fn prepare(
+        hash: Option<&str>,
+        password: &[u8],
+        options: &HashOptions,
+        secret: Option<&[u8]>,
+    ) -> Result<Self> {
+        check_password(password)?;
+        options.validate()?;
+        check_secret(secret)?;
+        let Some(text) = hash else {
+            return Ok(LoginCheck::Dummy(None));
+        };
+        let hash = PasswordHash::parse(text)?;
+        match hash.check_password(password) {
+            Ok(()) => Ok(LoginCheck::Verify(hash)),
+            // Refused only after the work an unknown user costs, so the time does not tell
+            // that this account exists (with a bcrypt hash).
+            Err(error @ Error::PasswordBcryptTooLong) => Ok(LoginCheck::Dummy(Some(error))),
+            Err(error) => Err(error),
+        }
+    }
+
+    pub fn run(
+        &self,
+        password: &[u8],
+        options: &HashOptions,
+        secret: Option<&[u8]>,
+    ) -> Result<bool> {
+        match self {
+            LoginCheck::Verify(hash) => hash.verify(password, secret),
+            LoginCheck::Dummy(then) => {
+                verify_dummy(password, options, secret)?;
+                then.clone().map_or(Ok(false), Err)
+            }
+        }
+    }
+}
+
+/// `verify_password` for a user that exists, the dummy verification (and `false`) for one
+/// that does not: the login check that does not tell which accounts exist.
+pub fn verify_password_or_dummy(
+    hash: Option<&str>,
+    password: &[u8],
+    options: &HashOptions,
+    secret: Option<&[u8]>,
+) -> Result<bool> {
+    LoginCheck::prepare(hash, password, options, secret)?.run(password, options, secret)
+}
+
 /// Does the work of a verification against `dummy_hash(options)` and answers false, always.
 pub fn verify_dummy(password: &[u8], options: &HashOptions, secret: Option<&[u8]>) -> Result<bool> {
     options.validate()?;

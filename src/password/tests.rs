@@ -490,6 +490,50 @@ fn dummy_verification_costs_the_same_and_is_false() {
 }
 
 #[test]
+fn login_check_treats_known_and_unknown_users_alike() {
+    let phc = hash_password(b"pw", &FAST, None).unwrap();
+    assert!(verify_password_or_dummy(Some(&phc), b"pw", &FAST, None).unwrap());
+    assert!(!verify_password_or_dummy(Some(&phc), b"nope", &FAST, None).unwrap());
+    assert!(!verify_password_or_dummy(None, b"pw", &FAST, None).unwrap());
+    // Input and option checks answer the same with or without a hash.
+    let bad = HashOptions {
+        memory_cost: 4,
+        ..FAST
+    };
+    for hash in [Some(phc.as_str()), None] {
+        assert_eq!(
+            code(verify_password_or_dummy(hash, b"", &FAST, None)),
+            "ERR_PASSWORD_EMPTY"
+        );
+        assert_eq!(
+            code(verify_password_or_dummy(hash, b"pw", &bad, None)),
+            "ERR_INVALID_OPTION"
+        );
+        assert_eq!(
+            code(verify_password_or_dummy(hash, b"pw", &FAST, Some(b""))),
+            "ERR_INVALID_OPTION"
+        );
+    }
+    // bcrypt's 72-byte refusal comes after the dummy work, not before it.
+    let bcrypt = "$2a$05$......................YgIDy4hFBdVlc/6LHnD9mX488r9cLd2";
+    let long = vec![b'x'; 73];
+    assert_eq!(
+        LoginCheck::prepare(Some(bcrypt), &long, &FAST, None).unwrap(),
+        LoginCheck::Dummy(Some(Error::PasswordBcryptTooLong))
+    );
+    assert_eq!(
+        code(verify_password_or_dummy(Some(bcrypt), &long, &FAST, None)),
+        "ERR_PASSWORD_BCRYPT_TOO_LONG"
+    );
+    assert!(verify_password_or_dummy(Some(bcrypt), &[b'x'; 72], &FAST, None).unwrap());
+    // The stored hash's own problems are errors at once.
+    assert_eq!(
+        code(LoginCheck::prepare(Some("garbage"), b"pw", &FAST, None)),
+        "ERR_PASSWORD_HASH_INVALID"
+    );
+}
+
+#[test]
 fn memory_is_reused_and_large_memory_is_not_kept() {
     // Alternating sizes on one thread, including one above the reuse cap, all verify.
     for options in [

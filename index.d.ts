@@ -363,7 +363,9 @@ export declare function verifyPassword(hash: string, password: string, options?:
 /**
  * Login without revealing which accounts exist: with a hash it is {@link verifyPassword};
  * with `null` or `undefined` (no such user) it runs the same Argon2id work against a fixed
- * dummy hash with the given costs (default OWASP's) and resolves `false`.
+ * dummy hash with the given costs (default OWASP's) and resolves `false`. Argument and option
+ * checks answer the same either way; a bcrypt user's over-72-byte password is refused
+ * (`ERR_PASSWORD_BCRYPT_TOO_LONG`) only after the same work, so treat that code as a wrong password.
  * @example
  * const user = await users.findByEmail(email)
  * const ok = await verifyPasswordOrDummy(user?.passwordHash ?? null, password)

@@ -509,22 +509,31 @@ describe('the event loop', () => {
     // Argon2 memory (page faults that contend with the main thread in the kernel) is not
     // what gets measured.
     await Promise.all(Array.from({ length: 8 }, () => hashPassword('warm-up', options)))
-    // One hash's duration on this machine, as the yardstick (no absolute thresholds).
-    const single = []
-    for (let i = 0; i < 3; i++) {
-      const start = performance.now()
-      await hashPassword('yardstick', options)
-      single.push(performance.now() - start)
-    }
-    const oneHash = median(single)
+    // One hash's duration on this machine, as the yardstick (no absolute thresholds), then
+    // the largest event-loop delay while 16 hashes run. Other processes on a shared machine
+    // can delay the main thread by chance, so a measurement that misses gets two more tries;
+    // hashing on the main thread would miss every time (each hash would hold the loop for
+    // a whole hash duration).
+    let oneHash
+    let maxDelay
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const single = []
+      for (let i = 0; i < 3; i++) {
+        const start = performance.now()
+        await hashPassword('yardstick', options)
+        single.push(performance.now() - start)
+      }
+      oneHash = median(single)
 
-    const histogram = monitorEventLoopDelay({ resolution: 1 })
-    histogram.enable()
-    const hashes = await Promise.all(Array.from({ length: 16 }, (_, i) => hashPassword(`user-${i}`, options)))
-    histogram.disable()
-    const maxDelay = histogram.max / 1e6
-    assert.equal(hashes.length, 16)
-    t.diagnostic(`one hash ${oneHash.toFixed(1)} ms; max event-loop delay during 16 hashes ${maxDelay.toFixed(1)} ms`)
+      const histogram = monitorEventLoopDelay({ resolution: 1 })
+      histogram.enable()
+      const hashes = await Promise.all(Array.from({ length: 16 }, (_, i) => hashPassword(`user-${i}`, options)))
+      histogram.disable()
+      maxDelay = histogram.max / 1e6
+      assert.equal(hashes.length, 16)
+      t.diagnostic(`attempt ${attempt}: one hash ${oneHash.toFixed(1)} ms; max event-loop delay during 16 hashes ${maxDelay.toFixed(1)} ms`)
+      if (maxDelay < oneHash / 2) break
+    }
     assert.ok(maxDelay < oneHash / 2, `max event-loop delay ${maxDelay.toFixed(1)} ms while one hash takes ${oneHash.toFixed(1)} ms`)
 
     // The measurement can see blocking: two synchronous hashes hold the loop for about two hash durations.

@@ -497,7 +497,7 @@ describe('AbortSignal', () => {
   })
 
   test('AbortSignal.timeout works as a deadline', async () => {
-    const error = await rejectsWith(hashPassword('pw', { ...SLOW, timeCost: 16, signal: AbortSignal.timeout(5) }), 'ERR_ABORTED')
+    const error = await rejectsWith(hashPassword('pw', { ...SLOW, signal: AbortSignal.timeout(5) }), 'ERR_ABORTED')
     assert.equal(error.cause.name, 'TimeoutError')
   })
 })

@@ -96,6 +96,22 @@ pub enum Error {
     PkceMethodUnsupported(String),
     #[error("The system random number generator failed")]
     RandomFailed,
+
+    // Refresh tokens.
+    #[error("Refresh token is invalid: {0}")]
+    RefreshInvalid(Cow<'static, str>),
+    #[error("Refresh token has expired")]
+    RefreshExpired,
+    #[error("Refresh token has been revoked")]
+    RefreshRevoked,
+    #[error("Refresh token was already used; its session has been revoked")]
+    RefreshReused,
+
+    // Stores.
+    #[error("The store is unavailable: {0}")]
+    StoreUnavailable(String),
+    #[error("The store failed: {0}")]
+    StoreFailed(String),
 }
 
 impl Error {
@@ -134,6 +150,12 @@ impl Error {
             Error::PkceVerifierInvalid(_) => "ERR_PKCE_VERIFIER_INVALID",
             Error::PkceMethodUnsupported(_) => "ERR_PKCE_METHOD_UNSUPPORTED",
             Error::RandomFailed => "ERR_RANDOM_FAILED",
+            Error::RefreshInvalid(_) => "ERR_REFRESH_INVALID",
+            Error::RefreshExpired => "ERR_REFRESH_EXPIRED",
+            Error::RefreshRevoked => "ERR_REFRESH_REVOKED",
+            Error::RefreshReused => "ERR_REFRESH_REUSED",
+            Error::StoreUnavailable(_) => "ERR_STORE_UNAVAILABLE",
+            Error::StoreFailed(_) => "ERR_STORE_FAILED",
         }
     }
 
@@ -168,6 +190,10 @@ impl Error {
 
     pub(crate) fn hash_invalid(reason: impl Into<Cow<'static, str>>) -> Self {
         Error::PasswordHashInvalid(reason.into())
+    }
+
+    pub(crate) fn refresh_invalid(reason: &'static str) -> Self {
+        Error::RefreshInvalid(Cow::Borrowed(reason))
     }
 
     pub(crate) fn invalid_option(message: impl Into<Cow<'static, str>>) -> Self {

@@ -8,5 +8,7 @@ pub mod node;
 pub mod password;
 pub mod pkce;
 pub mod random;
+pub mod refresh;
+pub mod store;
 
 pub use error::{Error, Result};

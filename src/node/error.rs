@@ -22,3 +22,21 @@ pub fn seconds(value: &Option<Either<f64, String>>, option: &str) -> Result<Opti
         .transpose()
         .map_err(to_js)
 }
+
+/// A result as a value the JS layer can tell apart: the value, or `{ code, message }`.
+pub fn outcome<T>(result: crate::Result<T>) -> Either<T, super::jwt::Failure> {
+    result.map_or_else(|error| Either::B(failure(error)), Either::A)
+}
+
+pub fn failure(error: crate::Error) -> super::jwt::Failure {
+    super::jwt::Failure {
+        code: error.code().to_owned(),
+        message: error.to_string(),
+        claim: error.claim().map(str::to_owned),
+    }
+}
+
+/// A duration option in milliseconds (durations are given in seconds or as `"15m"`, ...).
+pub fn millis(value: &Option<Either<f64, String>>, option: &str) -> Result<Option<u64>> {
+    Ok(seconds(value, option)?.map(|s| (s * 1000.0).round().min(u64::MAX as f64) as u64))
+}

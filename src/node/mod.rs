@@ -4,4 +4,6 @@ mod error;
 mod jwt;
 mod password;
 mod pkce;
+mod refresh;
+mod store;
 mod text;

@@ -1,0 +1,256 @@
+//! The embedded store: one process, no server. Every operation is a short critical section
+//! under one lock, which is what makes each of them atomic.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use super::{FamilyKey, NewFamily, RevokeOutcome, RotateOutcome, Rotation, SessionRecord};
+use crate::error::Result;
+
+/// Expired records are swept out every this many writes (and skipped on every read).
+const SWEEP_EVERY: u32 = 1024;
+
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    families: HashMap<String, Family>,
+    users: HashMap<String, HashSet<String>>,
+    writes: u32,
+}
+
+struct Family {
+    user_id: String,
+    current: String,
+    previous: Option<String>,
+    rotated_at: u64,
+    sealed_next: Option<String>,
+    spent: HashSet<String>,
+    created_at: u64,
+    last_used_at: u64,
+    expires_at: u64,
+    token_expires_at: u64,
+    user_agent: Option<String>,
+    ip: Option<String>,
+    revoked: bool,
+}
+
+impl Family {
+    fn is_live(&self, now: u64) -> bool {
+        !self.revoked && now < self.expires_at && now < self.token_expires_at
+    }
+
+    fn holds(&self, hash: &str) -> bool {
+        self.current == hash || self.spent.contains(hash)
+    }
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // The lock guards plain maps that every operation leaves consistent, so a panic
+        // elsewhere while it was held cannot have left it half-written.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn create_family(&self, new: &NewFamily<'_>) -> Result<()> {
+        let mut inner = self.lock();
+        inner.wrote(new.now);
+        inner.families.insert(
+            new.key.family_id.to_owned(),
+            Family {
+                user_id: new.user_id.to_owned(),
+                current: new.token_hash.to_owned(),
+                previous: None,
+                rotated_at: 0,
+                sealed_next: None,
+                spent: HashSet::new(),
+                created_at: new.now,
+                last_used_at: new.now,
+                expires_at: new.expires_at,
+                token_expires_at: new.token_expires_at,
+                user_agent: new.user_agent.map(str::to_owned),
+                ip: new.ip.map(str::to_owned),
+                revoked: false,
+            },
+        );
+        inner
+            .users
+            .entry(new.user_id.to_owned())
+            .or_default()
+            .insert(new.key.family_id.to_owned());
+        Ok(())
+    }
+
+    pub fn rotate(&self, r: &Rotation<'_>) -> Result<RotateOutcome> {
+        let mut inner = self.lock();
+        inner.wrote(r.now);
+        let Some(family) = inner.live_record(r.key.family_id, r.now) else {
+            return Ok(RotateOutcome::Unknown);
+        };
+        if family.revoked {
+            return Ok(if family.holds(r.presented_hash) {
+                RotateOutcome::Revoked
+            } else {
+                RotateOutcome::Unknown
+            });
+        }
+        if family.current == r.presented_hash {
+            let spent = std::mem::replace(&mut family.current, r.next_hash.to_owned());
+            family.spent.insert(spent.clone());
+            family.previous = Some(spent);
+            family.rotated_at = r.now;
+            family.sealed_next = r.sealed_next.map(str::to_owned);
+            family.last_used_at = r.now;
+            family.token_expires_at = r.next_expires_at;
+            if let Some(ua) = r.user_agent {
+                family.user_agent = Some(ua.to_owned());
+            }
+            if let Some(ip) = r.ip {
+                family.ip = Some(ip.to_owned());
+            }
+            return Ok(RotateOutcome::Rotated {
+                user_id: family.user_id.clone(),
+                expires_at: family.expires_at,
+            });
+        }
+        if family.previous.as_deref() == Some(r.presented_hash) {
+            if family.current == r.next_hash {
+                // The same request again (a retried delivery): same answer, nothing new.
+                return Ok(RotateOutcome::Rotated {
+                    user_id: family.user_id.clone(),
+                    expires_at: family.expires_at,
+                });
+            }
+            if r.grace > 0 && r.now.saturating_sub(family.rotated_at) <= r.grace {
+                if let Some(sealed_next) = family.sealed_next.take() {
+                    return Ok(RotateOutcome::Replayed {
+                        user_id: family.user_id.clone(),
+                        sealed_next,
+                    });
+                }
+            }
+        }
+        if family.spent.contains(r.presented_hash) {
+            family.revoked = true;
+            return Ok(RotateOutcome::Reused);
+        }
+        Ok(RotateOutcome::Unknown)
+    }
+
+    pub fn revoke_token(&self, key: FamilyKey<'_>, hash: &str, now: u64) -> Result<RevokeOutcome> {
+        let mut inner = self.lock();
+        inner.wrote(now);
+        let Some(family) = inner.live_record(key.family_id, now) else {
+            return Ok(RevokeOutcome::Unknown);
+        };
+        if !family.holds(hash) {
+            return Ok(RevokeOutcome::Unknown);
+        }
+        if !family.is_live(now) {
+            return Ok(RevokeOutcome::AlreadyEnded);
+        }
+        family.revoked = true;
+        Ok(RevokeOutcome::Revoked)
+    }
+
+    pub fn revoke_family(&self, key: FamilyKey<'_>, now: u64) -> Result<bool> {
+        let mut inner = self.lock();
+        inner.wrote(now);
+        Ok(match inner.live_record(key.family_id, now) {
+            Some(family) if family.is_live(now) => {
+                family.revoked = true;
+                true
+            }
+            _ => false,
+        })
+    }
+
+    pub fn revoke_user(&self, _tag: &str, user_id: &str, now: u64) -> Result<u32> {
+        let mut inner = self.lock();
+        inner.wrote(now);
+        let Some(ids) = inner.users.remove(user_id) else {
+            return Ok(0);
+        };
+        let mut revoked = 0;
+        for id in ids {
+            if let Some(family) = inner.families.get_mut(&id) {
+                if family.is_live(now) {
+                    family.revoked = true;
+                    revoked += 1;
+                }
+            }
+        }
+        Ok(revoked)
+    }
+
+    pub fn list_sessions(&self, _tag: &str, user_id: &str, now: u64) -> Result<Vec<SessionRecord>> {
+        let mut inner = self.lock();
+        let Inner {
+            families, users, ..
+        } = &mut *inner;
+        let Some(ids) = users.get_mut(user_id) else {
+            return Ok(Vec::new());
+        };
+        // Ended sessions leave the index as they are seen; their records stay until they
+        // expire, so a late token still gets "revoked" rather than "invalid".
+        ids.retain(|id| families.get(id).is_some_and(|f| f.is_live(now)));
+        let sessions = ids
+            .iter()
+            .filter_map(|id| families.get(id).map(|f| (id, f)))
+            .map(|(id, f)| SessionRecord {
+                family_id: id.clone(),
+                user_id: f.user_id.clone(),
+                created_at: f.created_at,
+                last_used_at: f.last_used_at,
+                expires_at: f.expires_at,
+                token_expires_at: f.token_expires_at,
+                user_agent: f.user_agent.clone(),
+                ip: f.ip.clone(),
+            })
+            .collect();
+        if ids.is_empty() {
+            users.remove(user_id);
+        }
+        Ok(sessions)
+    }
+
+    /// How many session records (live, revoked or not yet swept) the store holds.
+    pub fn len(&self) -> usize {
+        self.lock().families.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Inner {
+    /// The record of `id` unless it has passed its absolute expiry (then it is dropped).
+    fn live_record(&mut self, id: &str, now: u64) -> Option<&mut Family> {
+        if self.families.get(id).is_some_and(|f| now >= f.expires_at) {
+            self.families.remove(id);
+        }
+        self.families.get_mut(id)
+    }
+
+    fn wrote(&mut self, now: u64) {
+        self.writes = self.writes.wrapping_add(1);
+        if self.writes.is_multiple_of(SWEEP_EVERY) {
+            self.families.retain(|_, f| now < f.expires_at);
+            let families = &self.families;
+            self.users.retain(|_, ids| {
+                ids.retain(|id| families.contains_key(id));
+                !ids.is_empty()
+            });
+        }
+    }
+}

@@ -33,6 +33,29 @@ export declare class NativeTokenVerifier {
   verifyWithExpiryFunction(): (token: string) => VerifiedToken | Failure
 }
 
+export declare class RefreshManagerHandle {
+  constructor(store: StoreHandle, options: RefreshOptions)
+  /** The configured ttl, in seconds (for cookie lifetimes). */
+  get ttlSeconds(): number
+  issue(userId: string, contextValue?: SessionContext | undefined | null): Promise<IssuedToken | Failure>
+  rotate(token: string, contextValue?: SessionContext | undefined | null): Promise<RotatedToken | Failure>
+  revoke(token: string): Promise<boolean | Failure>
+  revokeFamily(familyId: string): Promise<boolean | Failure>
+  revokeAllForUser(userId: string): Promise<number | Failure>
+  listSessions(userId: string): Promise<Session[] | Failure>
+  /** The stored form of `token` under this manager's secret (no shape check). */
+  hash(token: string): string
+}
+
+export declare class StoreHandle {
+  static memory(): StoreHandle
+  static redis(options: RedisOptions): StoreHandle
+  /** Resolves `true` once the store answers (at once for the memory store). */
+  ping(): Promise<true | Failure>
+  /** Session records held (memory store only; -1 for Redis), for tests and metrics. */
+  size(): number
+}
+
 export declare function checkPasswordPolicy(password: string, config: PasswordPolicyConfig): PasswordPolicyReport | Failure
 
 /** Advice about the configuration, for `process.emitWarning`. */
@@ -40,6 +63,9 @@ export interface ConfigWarning {
   code: string
   message: string
 }
+
+/** A token and its hash for apps that keep sessions in their own database. */
+export declare function createRefreshToken(ttl?: number | string | undefined | null, secret?: string | Buffer | undefined | null): StandaloneToken
 
 /** Why a token was refused, or claims could not be signed. */
 export interface Failure {
@@ -63,11 +89,22 @@ export declare function hashPasswordSync(password: string, config: PasswordHashC
  */
 export declare function hashPasswordTask(password: string, config: PasswordHashConfig, signal?: AbortSignal): Promise<string | Failure> | Failure
 
+export declare function hashRefreshToken(token: string, secret?: string | Buffer | undefined | null): string | Failure
+
+export interface IssuedToken {
+  token: string
+  familyId: string
+  expiresAt: number
+}
+
 /** The longest password, in UTF-8 bytes; the JS layer cuts longer strings before copying. */
 export declare const MAX_PASSWORD_BYTES: number
 
 /** The longest stored hash, in characters; the same. */
 export declare const MAX_PASSWORD_HASH_LENGTH: number
+
+/** The longest user id, in UTF-8 bytes. */
+export declare const MAX_USER_ID_BYTES: number
 
 /** `hashPassword` options as the JS layer passes them (integers checked there). */
 export interface PasswordHashConfig {
@@ -106,6 +143,49 @@ export interface PasswordPolicyViolation {
 /** `bytes` (an integer, checked by the JS layer) random bytes as base64url. */
 export declare function randomToken(bytes: number): string | Failure
 
+/** `RedisStore` options as the JS layer passes them (types checked there). */
+export interface RedisOptions {
+  url?: string
+  cluster?: Array<string>
+  keyPrefix?: string
+  connectTimeout?: number | string
+  commandTimeout?: number | string
+}
+
+/** Every refresh token has this many characters; the JS layer refuses others unseen. */
+export declare const REFRESH_TOKEN_LENGTH: number
+
+/** `RefreshTokenManager` options as the JS layer passes them (types checked there). */
+export interface RefreshOptions {
+  ttl?: number | string
+  idleTtl?: number | string
+  reuseGrace?: number | string
+  secret?: string | Buffer
+}
+
+export interface RotatedToken {
+  token: string
+  userId: string
+  familyId: string
+  expiresAt: number
+}
+
+export interface Session {
+  familyId: string
+  userId: string
+  createdAt: number
+  lastUsedAt: number
+  expiresAt: number
+  idleExpiresAt: number
+  userAgent?: string
+  ip?: string
+}
+
+export interface SessionContext {
+  userAgent?: string
+  ip?: string
+}
+
 /** Options as the JS layer normalizes them (JWKs arrive as JSON text). */
 export interface SignerConfig {
   algorithm?: string
@@ -117,6 +197,12 @@ export interface SignerConfig {
   audience?: Array<string>
   expiresIn?: number | string
   notBefore?: number | string
+}
+
+export interface StandaloneToken {
+  token: string
+  hash: string
+  expiresAt: number
 }
 
 /** A verified payload with the moment (seconds) it stops being valid, for caching. */

@@ -76,6 +76,12 @@ export type ErrorCode =
   | 'ERR_PKCE_VERIFIER_INVALID'
   | 'ERR_PKCE_METHOD_UNSUPPORTED'
   | 'ERR_RANDOM_FAILED'
+  | 'ERR_REFRESH_INVALID'
+  | 'ERR_REFRESH_EXPIRED'
+  | 'ERR_REFRESH_REVOKED'
+  | 'ERR_REFRESH_REUSED'
+  | 'ERR_STORE_UNAVAILABLE'
+  | 'ERR_STORE_FAILED'
 
 /** The codes as a frozen object, for comparisons without string literals. */
 export declare const ErrorCodes: Readonly<{ [C in ErrorCode]: C }>
@@ -482,3 +488,169 @@ export declare function generateCodeChallenge(verifier: string, method?: CodeCha
  * const shortCode = randomToken(9)      // 12 characters
  */
 export declare function randomToken(bytes?: number): string
+
+// ---------------------------------------------------------------------------------------
+// Stores
+
+/**
+ * The embedded store: state lives in this process and is lost when it exits. Right for a
+ * single process; use {@link RedisStore} when several processes or machines share sessions.
+ *
+ * @example
+ * const refresh = new RefreshTokenManager({ store: new MemoryStore() })
+ */
+export declare class MemoryStore {
+  constructor()
+  /** Resolves at once: the memory store is always there. */
+  ping(): Promise<void>
+  /** Session records held (live, revoked, or expired but not yet swept). */
+  readonly size: number
+}
+
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host[:port][/db]` (or `rediss://`). Default `redis://127.0.0.1:6379`. */
+  url?: string
+  /** Seed nodes of a Redis Cluster, instead of `url`. */
+  cluster?: string[]
+  /** Prefix of every key written. Default `'ferroauth:'`. */
+  keyPrefix?: string
+  /** Bound on opening a connection. Default 1 second. */
+  connectTimeout?: Duration
+  /**
+   * Bound on each operation, reconnecting included: past it the call rejects with
+   * `ERR_STORE_UNAVAILABLE`. Default 2 seconds.
+   */
+  commandTimeout?: Duration
+}
+
+/**
+ * Redis, one server or a Redis Cluster. Connects on first use, keeps one multiplexed
+ * connection and reconnects by itself. Every multi-step operation is one Lua script, one
+ * round trip; all keys of one user share a hash tag, so scripts work on a cluster too.
+ *
+ * @example
+ * const store = new RedisStore({ url: process.env.REDIS_URL, keyPrefix: 'myapp:' })
+ * await store.ping() // optional: fail fast at start-up
+ */
+export declare class RedisStore {
+  constructor(options?: RedisStoreOptions)
+  /** Resolves once Redis answers; rejects with `ERR_STORE_UNAVAILABLE` otherwise. */
+  ping(): Promise<void>
+}
+
+/** Any store the stateful parts accept. */
+export type Store = MemoryStore | RedisStore
+
+// ---------------------------------------------------------------------------------------
+// Refresh tokens
+
+export interface RefreshTokenManagerOptions {
+  store: Store
+  /** A session's absolute lifetime, from `issue`; rotation does not extend it. Default `'7d'`. */
+  ttl?: Duration
+  /** A token not rotated within this time expires (at most `ttl`). Default: none. */
+  idleTtl?: Duration
+  /**
+   * For this long after a rotation, the previous token may fetch the same successor once
+   * (for a client that lost the response). Default 0: any second use is reuse.
+   */
+  reuseGrace?: Duration
+  /** Server-side key: tokens are stored as HMAC-SHA-256 instead of SHA-256. */
+  secret?: string | Buffer | Uint8Array
+}
+
+/**
+ * Request details recorded with a session: `{ userAgent, ip }`, or a request object
+ * (Express, NestJS, `node:http`), from which `User-Agent` and `req.ip` (else the socket's
+ * address) are read.
+ */
+export type SessionContext =
+  | { userAgent?: string; ip?: string }
+  | { headers: Record<string, string | string[] | undefined>; ip?: string; socket?: { remoteAddress?: string } }
+
+export interface IssuedRefreshToken {
+  /** `frt_` + 92 base64url characters. Give it to the client (e.g. {@link setRefreshCookie}). */
+  token: string
+  /** The session's id, for `revokeFamily` and session lists. */
+  familyId: string
+  /** When this token expires. */
+  expiresAt: Date
+}
+
+export interface RotatedRefreshToken extends IssuedRefreshToken {
+  userId: string
+}
+
+export interface SessionInfo {
+  familyId: string
+  userId: string
+  createdAt: Date
+  lastUsedAt: Date
+  /** The session's absolute end. */
+  expiresAt: Date
+  /** When the session ends if its token is not used (equals `expiresAt` without `idleTtl`). */
+  idleExpiresAt: Date
+  userAgent: string | null
+  ip: string | null
+}
+
+/**
+ * Opaque refresh tokens, rotated on every use, with reuse detection (RFC 9700 §4.14.2):
+ * a token that was already rotated revokes its whole session and rejects with
+ * `ERR_REFRESH_REUSED`. Only token hashes are stored; look-ups are O(1).
+ *
+ * Rejections are {@link FerroAuthError}s: `ERR_REFRESH_INVALID` (missing, malformed,
+ * unknown), `ERR_REFRESH_EXPIRED`, `ERR_REFRESH_REVOKED`, `ERR_REFRESH_REUSED`,
+ * `ERR_STORE_UNAVAILABLE`, `ERR_STORE_FAILED`.
+ *
+ * @example
+ * const refresh = new RefreshTokenManager({ store: new RedisStore({ url }), ttl: '7d' })
+ * const { token } = await refresh.issue(user.id, req)        // at login
+ * const next = await refresh.rotate(req.cookies.rt, req)     // at /auth/refresh
+ * await refresh.revoke(req.cookies.rt)                       // at logout
+ */
+export declare class RefreshTokenManager {
+  constructor(options: RefreshTokenManagerOptions)
+  /** A session's absolute lifetime, in seconds. */
+  readonly ttl: number
+  /** Starts a session. */
+  issue(userId: string | number, ctx?: SessionContext): Promise<IssuedRefreshToken>
+  /** Exchanges a token for its successor; the presented one stops working. */
+  rotate(token: string | null | undefined, ctx?: SessionContext): Promise<RotatedRefreshToken>
+  /** Ends the session `token` belongs to; `false` if it had already ended or is unknown. */
+  revoke(token: string | null | undefined): Promise<boolean>
+  /** Ends one session by id; `false` if it had already ended or is unknown. */
+  revokeFamily(familyId: string): Promise<boolean>
+  /** Ends every session of a user ("log out everywhere"); resolves how many were live. */
+  revokeAllForUser(userId: string | number): Promise<number>
+  /** The user's live sessions, most recently used first. */
+  listSessions(userId: string | number): Promise<SessionInfo[]>
+  /** The hash stored for `token` (safe to log). */
+  hashToken(token: string): string
+}
+
+export interface RefreshTokenHashOptions {
+  /** Server-side key: HMAC-SHA-256 instead of SHA-256. */
+  secret?: string | Buffer | Uint8Array
+}
+
+/**
+ * A refresh token for apps that keep sessions in their own database: give `token` to the
+ * client, store `hash` and `expiresAt`, and find the row later by `hashRefreshToken(token)`.
+ *
+ * @example
+ * const { token, hash, expiresAt } = createRefreshToken({ ttl: '30d' })
+ * await db.sessions.insert({ userId, hash, expiresAt })
+ */
+export declare function createRefreshToken(
+  options?: RefreshTokenHashOptions & { ttl?: Duration },
+): { token: string; hash: string; expiresAt: Date }
+
+/**
+ * The hash to look a presented token up by. Throws `ERR_REFRESH_INVALID` for anything that
+ * is not a well-formed token (wrong length, prefix or checksum), before any look-up.
+ *
+ * @example
+ * const row = await db.sessions.findOne({ hash: hashRefreshToken(req.cookies.rt) })
+ */
+export declare function hashRefreshToken(token: string, options?: RefreshTokenHashOptions): string

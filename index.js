@@ -12,6 +12,8 @@ const {
   checkPasswordPolicy,
 } = require('./js/password.js')
 const { generateCodeVerifier, generateCodeChallenge, randomToken } = require('./js/pkce.js')
+const { MemoryStore, RedisStore } = require('./js/store.js')
+const { RefreshTokenManager, createRefreshToken, hashRefreshToken } = require('./js/refresh.js')
 
 module.exports = {
   FerroAuthError,
@@ -30,5 +32,10 @@ module.exports = {
   checkPasswordPolicy,
   generateCodeVerifier,
   generateCodeChallenge,
+  MemoryStore,
+  RedisStore,
+  RefreshTokenManager,
+  createRefreshToken,
+  hashRefreshToken,
   randomToken,
 }

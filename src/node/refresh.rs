@@ -18,6 +18,14 @@ use super::jwt::Failure;
 use super::store::StoreHandle;
 use crate::refresh::{self, Context, Manager, ManagerConfig, SessionRecord};
 
+/// Every refresh token has this many characters; the JS layer refuses others unseen.
+#[napi]
+pub const REFRESH_TOKEN_LENGTH: u32 = refresh::TOKEN_LENGTH as u32;
+
+/// The longest user id, in UTF-8 bytes.
+#[napi]
+pub const MAX_USER_ID_BYTES: u32 = refresh::MAX_USER_ID_BYTES as u32;
+
 fn secret_bytes(value: Option<Either<String, Buffer>>) -> Option<Zeroizing<Vec<u8>>> {
     value.map(|v| {
         Zeroizing::new(match v {

@@ -3,26 +3,16 @@
 const { KeyObject } = require('node:crypto')
 const native = require('../binding.js')
 const { FerroAuthError, ErrorCodes, fromNative, argTypeError } = require('./errors.js')
+const { isPlainObject, isString, isDuration, isBytes, toBuffer, optional } = require('./options.js')
 
-const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 /** Claims must serialize to what the caller sees: no Map, Set, class instances or arrays. */
 const isClaimsObject = (v) => {
   if (v === null || typeof v !== 'object') return false
   const proto = Object.getPrototypeOf(v)
   return proto === Object.prototype || proto === null
 }
-const isBytes = (v) => v instanceof Uint8Array
-const toBuffer = (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength))
 
-function optional(options, name, check, expected) {
-  const value = options[name]
-  if (value !== undefined && !check(value)) throw argTypeError(`options.${name}`, expected, value)
-  return value
-}
-
-const isString = (v) => typeof v === 'string'
 const isStringList = (v) => isString(v) || (Array.isArray(v) && v.every(isString))
-const isDuration = (v) => typeof v === 'number' || typeof v === 'string'
 const asList = (v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v])
 
 function secretOption(options) {

@@ -5,25 +5,10 @@
 
 const native = require('../binding.js')
 const { FerroAuthError, ErrorCodes, argTypeError } = require('./errors.js')
+const { isString, isBoolean, optionsObject, optional, secretOption, failure, isPromise, settle } = require('./options.js')
 
 const { MAX_PASSWORD_BYTES, MAX_PASSWORD_HASH_LENGTH } = native
 
-const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
-const isString = (v) => typeof v === 'string'
-const isBoolean = (v) => typeof v === 'boolean'
-const toBuffer = (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength))
-
-function optionsObject(options, name = 'options') {
-  if (options === undefined) return {}
-  if (!isPlainObject(options)) throw argTypeError(name, 'an object', options)
-  return options
-}
-
-function optional(options, name, check, expected, prefix = 'options') {
-  const value = options[name]
-  if (value !== undefined && !check(value)) throw argTypeError(`${prefix}.${name}`, expected, value)
-  return value
-}
 
 function stringArgument(name, value, limit) {
   if (!isString(value)) throw argTypeError(name, 'a string', value)
@@ -35,12 +20,6 @@ function stringArgument(name, value, limit) {
 const password = (value) => stringArgument('password', value, MAX_PASSWORD_BYTES)
 const storedHash = (value) => stringArgument('hash', value, MAX_PASSWORD_HASH_LENGTH)
 
-function secretOption(options) {
-  const secret = options.secret
-  if (secret === undefined || isString(secret)) return secret
-  if (secret instanceof Uint8Array) return toBuffer(secret)
-  throw argTypeError('options.secret', 'a string, a Buffer or a Uint8Array', secret)
-}
 
 /** An AbortSignal, or anything shaped like one (a polyfill, a signal from another realm). */
 const isSignal = (v) =>
@@ -63,15 +42,6 @@ function hashConfig(options) {
   return { ...costs(options), secret: secretOption(options) }
 }
 
-const failure = (outcome) => new FerroAuthError(outcome.code, outcome.message)
-// Duck-typed: under a vm context (Jest) the addon's promises are not of that realm's Promise.
-const isPromise = (v) => typeof v?.then === 'function'
-
-/** A native outcome: the value, or a `{ code, message }` failure to throw. */
-function settle(outcome) {
-  if (outcome !== null && typeof outcome === 'object' && typeof outcome.code === 'string') throw failure(outcome)
-  return outcome
-}
 
 const aborted = (signal) =>
   new FerroAuthError(ErrorCodes.ERR_ABORTED, 'The operation was aborted', { cause: signal.reason })

@@ -12,7 +12,7 @@
 
 const crypto = require('node:crypto')
 const express = require('express')
-const { TokenSigner } = require('ferroauth')
+const { TokenSigner, ErrorCodes, hashPassword, verifyPasswordOrDummy } = require('ferroauth')
 const { createAuthMiddleware } = require('ferroauth/express')
 
 const ISSUER = 'ferroauth-demo'
@@ -22,24 +22,15 @@ const ACCESS_TOKEN_TTL = '15m'
 const DEMO_EMAIL = 'demo@ferroauth.dev'
 const DEMO_PASSWORD = 'Demo-Passw0rd!'
 
-// TODO(password hashing issue): store `await hashPassword(password)` (Argon2id) and check it
-// with `await verifyPassword(user.passwordHash, password)`; both replace the SHA-256 digests and
-// timingSafeEqual below, which only stand in until ferroauth's password hashing lands. A bare
-// SHA-256 digest is NOT a safe way to store real passwords.
-const sha256 = (text) => crypto.createHash('sha256').update(String(text), 'utf8').digest()
-function passwordMatches(storedDigest, password) {
-  return crypto.timingSafeEqual(storedDigest, sha256(password))
-}
-
-/** The in-memory user store: email -> user. */
-function createUserStore() {
+/** The in-memory user store: email -> user. The demo password is hashed once, here. */
+async function createUserStore() {
   const demo = {
     id: 'usr_demo_0001',
     email: DEMO_EMAIL,
     firstName: 'Demo',
     lastName: 'User',
     status: 'ACTIVE',
-    passwordDigest: sha256(DEMO_PASSWORD),
+    passwordHash: await hashPassword(DEMO_PASSWORD), // Argon2id, default (OWASP) costs
   }
   const byEmail = new Map([[demo.email, demo]])
   const byId = new Map([[demo.id, demo]])
@@ -49,7 +40,21 @@ function createUserStore() {
   }
 }
 
-/** What the API shows of a user (never the password digest). */
+/**
+ * Whether `password` is the user's. Without a user, the same Argon2id work runs against a
+ * dummy hash, so a response's timing does not tell which emails exist. A password the hash
+ * cannot check (over 4096 bytes; over 72 bytes against a bcrypt hash) counts as wrong.
+ */
+async function passwordMatches(user, password) {
+  try {
+    return await verifyPasswordOrDummy(user ? user.passwordHash : null, password)
+  } catch (error) {
+    if (error.code === ErrorCodes.ERR_PASSWORD_TOO_LARGE || error.code === ErrorCodes.ERR_PASSWORD_BCRYPT_TOO_LONG) return false
+    throw error
+  }
+}
+
+/** What the API shows of a user (never the password hash). */
 const profileOf = (user) => ({
   id: user.id,
   email: user.email,
@@ -71,12 +76,10 @@ function sendError(res, statusCode, message) {
   res.status(statusCode).json({ statusCode, message, error: ERROR_NAMES[statusCode] })
 }
 
-/** Builds the Express app. `secret` is the HMAC key for access tokens. */
-function createApp({ secret }) {
-  const users = createUserStore()
+/** Builds the Express app (resolves once the demo user's password is hashed). `secret` is the HMAC key for access tokens. */
+async function createApp({ secret }) {
+  const users = await createUserStore()
   const signer = new TokenSigner({ secret, issuer: ISSUER, audience: AUDIENCE, expiresIn: ACCESS_TOKEN_TTL })
-  // Dummy digest so an unknown email costs the same comparison as a wrong password.
-  const nobodyDigest = sha256(crypto.randomBytes(32).toString('hex'))
 
   const authMiddleware = createAuthMiddleware({
     secret,
@@ -106,7 +109,7 @@ function createApp({ secret }) {
       if (problems.length > 0) return sendError(res, 400, problems)
 
       const user = await users.findByEmail(email)
-      const matches = passwordMatches(user ? user.passwordDigest : nobodyDigest, password)
+      const matches = await passwordMatches(user, password)
       if (!user || !matches) return sendError(res, 401, 'Invalid email or password')
 
       const accessToken = signer.sign({ sub: user.id, email: user.email, scope: 'profile:read' })
@@ -157,12 +160,12 @@ function curlCommands(base) {
   ]
 }
 
-/** Starts the server on HOST:PORT (default 127.0.0.1:3000; PORT=0 picks a free port). */
-function start({ port = process.env.PORT || 3000, host = process.env.HOST || '127.0.0.1' } = {}) {
+/** Starts the server on HOST:PORT (default 127.0.0.1:3000; PORT=0 picks a free port); resolves the http.Server. */
+async function start({ port = process.env.PORT || 3000, host = process.env.HOST || '127.0.0.1' } = {}) {
   let secret = process.env.JWT_ACCESS_SECRET
   const generated = secret === undefined || secret === ''
   if (generated) secret = crypto.randomBytes(32).toString('base64url')
-  const app = createApp({ secret })
+  const app = await createApp({ secret })
 
   const server = app.listen(Number(port), host, () => {
     const { port: actualPort } = server.address()
@@ -198,4 +201,9 @@ function start({ port = process.env.PORT || 3000, host = process.env.HOST || '12
 
 module.exports = { createApp, start, DEMO_EMAIL, DEMO_PASSWORD }
 
-if (require.main === module) start()
+if (require.main === module) {
+  start().catch((error) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+}

@@ -34,4 +34,7 @@ if (loaded !== true) {
   }
 }
 
-require('./server.js').start()
+require('./server.js').start().catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+})

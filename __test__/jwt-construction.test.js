@@ -135,6 +135,18 @@ describe('key errors', () => {
       assertThrowsCode(() => new TokenSigner({ privateKey: key }), 'ERR_JWT_KEY_INVALID', label)
     }
   })
+
+  test('a KeyObject of the wrong kind is a TypeError that says which kind it got', () => {
+    assert.throws(() => new TokenVerifier({ publicKey: RSA.privateKey }), {
+      name: 'TypeError',
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'options.publicKey must be a public KeyObject, got a private KeyObject',
+    })
+    assert.throws(() => new TokenSigner({ privateKey: RSA.publicKey }), {
+      name: 'TypeError',
+      message: 'options.privateKey must be a private KeyObject, got a public KeyObject',
+    })
+  })
 })
 
 describe('algorithm errors', () => {

@@ -30,7 +30,12 @@ function keyOption(options, name, type) {
   if (key === undefined) return {}
   if (isString(key)) return { pem: key }
   if (isBytes(key)) return { pem: toBuffer(key) }
-  if (key instanceof KeyObject && key.type === type) {
+  if (key instanceof KeyObject) {
+    if (key.type !== type) {
+      const error = new TypeError(`options.${name} must be a ${type} KeyObject, got a ${key.type} KeyObject`)
+      error.code = 'ERR_INVALID_ARG_TYPE'
+      throw error
+    }
     return { pem: key.export({ type: type === 'private' ? 'pkcs8' : 'spki', format: 'pem' }) }
   }
   if (isPlainObject(key)) return { jwk: JSON.stringify(key) }

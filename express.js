@@ -4,9 +4,12 @@
 // so it also works with Connect and a plain node:http server.
 
 const { createAuthMiddleware, requireScopes, requireRoles } = require('./js/express.js')
+const { setRefreshCookie, clearRefreshCookie } = require('./js/cookies.js')
 
 module.exports = {
   createAuthMiddleware,
   requireScopes,
   requireRoles,
+  setRefreshCookie,
+  clearRefreshCookie,
 }

@@ -654,3 +654,104 @@ export declare function createRefreshToken(
  * const row = await db.sessions.findOne({ hash: hashRefreshToken(req.cookies.rt) })
  */
 export declare function hashRefreshToken(token: string, options?: RefreshTokenHashOptions): string
+
+// ---------------------------------------------------------------------------------------
+// Refresh-token cookies
+
+/**
+ * The response the cookie helpers write to: an Express 4/5 `Response` (also NestJS's with
+ * `@Res({ passthrough: true })`) or a plain `node:http` `ServerResponse`. Only `getHeader` and
+ * `setHeader` are used, never Express's `res.cookie`.
+ */
+export type RefreshCookieResponse = Pick<import('node:http').ServerResponse, 'getHeader' | 'setHeader'>
+
+/**
+ * The token to put in the cookie: a string, or what {@link RefreshTokenManager.issue} and
+ * {@link RefreshTokenManager.rotate} (or {@link createRefreshToken}) resolve with, whose
+ * `expiresAt` (a `Date`, or milliseconds since the epoch) then sets the cookie's lifetime.
+ */
+export type RefreshCookieToken = string | { token: string; expiresAt: Date | number }
+
+/**
+ * Options of {@link setRefreshCookie} and {@link clearRefreshCookie}. Give both calls the same
+ * object: clearing only works with the same `name`, `path` and `domain`. "Production" means
+ * `process.env.NODE_ENV === 'production'`, read at each call. Bad values throw a
+ * {@link FerroAuthError} `ERR_INVALID_OPTION`; values of the wrong type a `TypeError`
+ * (`ERR_INVALID_ARG_TYPE`); unknown keys (`httpOnly`, a typo) are refused too.
+ * @example
+ * const cookieOptions: RefreshCookieOptions = {
+ *   path: '/auth',
+ *   domain: process.env.COOKIE_DOMAIN || undefined,
+ *   maxAge: '7d',
+ * }
+ */
+export interface RefreshCookieOptions {
+  /** The cookie's name, an RFC 6265 token. `__Secure-`/`__Host-` names must follow their prefix's rules. Default `'rt'`. */
+  name?: string
+  /** Only requests under this path carry the cookie; starts with `/`. Default `'/auth/refresh'`. */
+  path?: string
+  /** Also send the cookie to this domain's subdomains (e.g. `'example.com'`). Default: none (host-only). */
+  domain?: string
+  /** The `Secure` attribute (HTTPS only). Default: true in production, false otherwise. */
+  secure?: boolean
+  /**
+   * The `SameSite` attribute, any case. Default: `'none'` in production (frontend on another
+   * site), `'lax'` otherwise. `'none'` requires `secure: true` (browsers drop the cookie otherwise).
+   */
+  sameSite?: 'lax' | 'strict' | 'none' | 'Lax' | 'Strict' | 'None'
+  /**
+   * Lifetime: seconds, or a {@link Duration} string (`'7d'`, `'15m'`), whole seconds, at least 1;
+   * e.g. `manager.ttl`. Default: the token's `expiresAt` when given an object, else 7 days.
+   * Ignored by `clearRefreshCookie`.
+   */
+  maxAge?: Duration
+  /** Lifetime as an end time instead of `maxAge` (not both). Ignored by `clearRefreshCookie`. */
+  expires?: Date
+}
+
+/**
+ * Sets the refresh-token cookie on `res`, keeping the Set-Cookie headers already set (an
+ * earlier line for the same name, path and domain is replaced). The cookie is `HttpOnly`;
+ * `SameSite=None; Secure` in production and `SameSite=Lax` otherwise; `Path=/auth/refresh`;
+ * `Max-Age` and `Expires` from `maxAge`/`expires`, else the token's `expiresAt`, else 7 days:
+ *
+ * `rt=frt_…; Max-Age=604800; Path=/auth/refresh; Expires=Thu, 08 Jan 2026 12:00:00 GMT; HttpOnly; SameSite=Lax`
+ *
+ * Throws before writing anything: `TypeError` (`ERR_INVALID_ARG_TYPE`) for arguments of the
+ * wrong type, {@link FerroAuthError} `ERR_INVALID_OPTION` for a value a browser would refuse
+ * or that makes no sense (a token with `;` or spaces, `SameSite=None` without `Secure`, a
+ * lifetime under a second). Also exported by `ferroauth/express` and `ferroauth/nestjs`.
+ * @example
+ * import { RefreshTokenManager, MemoryStore, setRefreshCookie } from 'ferroauth'
+ *
+ * const refresh = new RefreshTokenManager({ store: new MemoryStore(), ttl: '7d' })
+ *
+ * app.post('/auth/login', async (req, res) => {
+ *   const user = await users.checkLogin(req.body.email, req.body.password)
+ *   setRefreshCookie(res, await refresh.issue(user.id, req)) // Max-Age from its expiresAt
+ *   res.json({ accessToken: signer.sign({ sub: user.id }) })
+ * })
+ */
+export declare function setRefreshCookie(
+  res: RefreshCookieResponse,
+  token: RefreshCookieToken,
+  options?: RefreshCookieOptions,
+): void
+
+/**
+ * Removes the refresh-token cookie: the same name, path, domain, `SameSite` and `Secure` as
+ * {@link setRefreshCookie} with the same options, an empty value, `Max-Age=0` and
+ * `Expires=Thu, 01 Jan 1970 00:00:00 GMT`. Keeps other Set-Cookie headers and replaces an
+ * earlier line for the same cookie. Throws as `setRefreshCookie` does for bad options.
+ * @example
+ * // The default path sends the cookie to /auth/refresh only. To also read it at logout, give
+ * // both calls a path that covers both routes.
+ * const cookieOptions: RefreshCookieOptions = { path: '/auth' }
+ *
+ * app.post('/auth/logout', async (req, res) => {
+ *   if (req.cookies?.rt) await refresh.revoke(req.cookies.rt)
+ *   clearRefreshCookie(res, cookieOptions)
+ *   res.status(204).end()
+ * })
+ */
+export declare function clearRefreshCookie(res: RefreshCookieResponse, options?: RefreshCookieOptions): void

@@ -14,6 +14,7 @@ const {
 const { generateCodeVerifier, generateCodeChallenge, randomToken } = require('./js/pkce.js')
 const { MemoryStore, RedisStore } = require('./js/store.js')
 const { RefreshTokenManager, createRefreshToken, hashRefreshToken } = require('./js/refresh.js')
+const { setRefreshCookie, clearRefreshCookie } = require('./js/cookies.js')
 
 module.exports = {
   FerroAuthError,
@@ -38,4 +39,6 @@ module.exports = {
   createRefreshToken,
   hashRefreshToken,
   randomToken,
+  setRefreshCookie,
+  clearRefreshCookie,
 }

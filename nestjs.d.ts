@@ -236,3 +236,29 @@ export declare const REQUIRED_STATUS_KEY: 'ferroauth:requiredStatus'
  * expect(body).toEqual({ statusCode: 403, message: REQUIRED_STATUS_MESSAGE, error: 'Forbidden' })
  */
 export declare const REQUIRED_STATUS_MESSAGE: 'You do not have the required status to perform this action'
+
+/**
+ * Refresh-token cookies for controllers that take the Express response with
+ * `@Res({ passthrough: true })` (so the handler's return value is still the body):
+ * `HttpOnly`, `SameSite=None; Secure` in production, `SameSite=Lax` otherwise,
+ * `Path=/auth/refresh`. The same functions as the package root's; see {@link setRefreshCookie}
+ * and {@link RefreshCookieOptions} for the rules and defaults.
+ * @example
+ * import { Controller, Post, Req, Res } from '@nestjs/common'
+ * import type { Request, Response } from 'express'
+ * import { setRefreshCookie } from 'ferroauth/nestjs'
+ *
+ * @Controller('auth')
+ * export class AuthController {
+ *   constructor(private readonly refresh: RefreshTokenManager) {}
+ *
+ *   @Post('refresh')
+ *   async refreshTokens(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
+ *     const next = await this.refresh.rotate(req.cookies?.rt, req)
+ *     setRefreshCookie(res, next)
+ *     return { accessToken: this.signer.sign({ sub: next.userId }) }
+ *   }
+ * }
+ */
+export { setRefreshCookie, clearRefreshCookie } from './index.js'
+export type { RefreshCookieOptions, RefreshCookieResponse, RefreshCookieToken } from './index.js'

@@ -18,6 +18,7 @@ const {
   REQUIRED_STATUS_KEY,
   REQUIRED_STATUS_MESSAGE,
 } = require('./js/nestjs.js')
+const { setRefreshCookie, clearRefreshCookie } = require('./js/cookies.js')
 
 module.exports = {
   JwtAuthGuard,
@@ -33,4 +34,6 @@ module.exports = {
   ROLES_KEY,
   REQUIRED_STATUS_KEY,
   REQUIRED_STATUS_MESSAGE,
+  setRefreshCookie,
+  clearRefreshCookie,
 }

@@ -608,7 +608,13 @@ describe('API surface', () => {
   test('createAuthMiddleware from ferroauth and from ferroauth/express is one function', () => {
     assert.equal(ferroauth.createAuthMiddleware, createAuthMiddleware)
     assert.equal(require('../express.js').createAuthMiddleware, createAuthMiddleware)
-    assert.deepEqual(Object.keys(require('ferroauth/express')), ['createAuthMiddleware', 'requireScopes', 'requireRoles'])
+    assert.deepEqual(Object.keys(require('ferroauth/express')), [
+      'createAuthMiddleware',
+      'requireScopes',
+      'requireRoles',
+      'setRefreshCookie',
+      'clearRefreshCookie',
+    ])
   })
 
   test('ESM: named imports from ferroauth/express and ferroauth', async () => {

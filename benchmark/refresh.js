@@ -71,8 +71,8 @@ const LOGIN_USERS = 1000
 let nextFixtureUser = 1_000_000
 
 const SETTINGS = {
-  full: { rounds: 3, seconds: 0.5, samples: 50, referenceSamples: 7, referenceInFlight: CONCURRENCY, batch: 1000, referenceBatch: 3, benchmarkRequests: 60_000, sequentialRequests: 20_000 },
-  quick: { rounds: 1, seconds: 0.15, samples: 20, referenceSamples: 3, referenceInFlight: 8, batch: 200, referenceBatch: 1, benchmarkRequests: 12_000, sequentialRequests: 4_000 },
+  full: { rounds: 3, seconds: 0.5, samples: 50, referenceSamples: 7, referenceInFlight: CONCURRENCY, batch: 1000, referenceBatch: 3, benchmarkRequests: 40_000, sequentialRequests: 10_000 },
+  quick: { rounds: 1, seconds: 0.15, samples: 20, referenceSamples: 3, referenceInFlight: 8, batch: 200, referenceBatch: 1, benchmarkRequests: 10_000, sequentialRequests: 3_000 },
 }
 
 /** A small seeded generator, so every run picks the same sessions in the same order. */

@@ -796,9 +796,6 @@ async function main() {
   } finally {
     probe.disconnect()
     client.disconnect()
-    // A SIGKILL first: the server keeps nothing, and stop() alone would wait for an answer to
-    // SHUTDOWN that never comes; stop() then only removes the server's directory.
-    await redis.kill()
     await redis.stop()
   }
 }

@@ -106,6 +106,12 @@ export declare const MAX_PASSWORD_HASH_LENGTH: number
 /** The longest user id, in UTF-8 bytes. */
 export declare const MAX_USER_ID_BYTES: number
 
+/**
+ * Seconds (possibly fractional) in `value`, a number of seconds or a string like `"15m"`;
+ * `option` names the setting in the error.
+ */
+export declare function parseDuration(value: number | string, option: string): number | Failure
+
 /** `hashPassword` options as the JS layer passes them (integers checked there). */
 export interface PasswordHashConfig {
   memoryCost?: number

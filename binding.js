@@ -849,6 +849,7 @@ module.exports.hashRefreshToken = nativeBinding.hashRefreshToken
 module.exports.MAX_PASSWORD_BYTES = nativeBinding.MAX_PASSWORD_BYTES
 module.exports.MAX_PASSWORD_HASH_LENGTH = nativeBinding.MAX_PASSWORD_HASH_LENGTH
 module.exports.MAX_USER_ID_BYTES = nativeBinding.MAX_USER_ID_BYTES
+module.exports.parseDuration = nativeBinding.parseDuration
 module.exports.passwordNeedsRehash = nativeBinding.passwordNeedsRehash
 module.exports.randomToken = nativeBinding.randomToken
 module.exports.REFRESH_TOKEN_LENGTH = nativeBinding.REFRESH_TOKEN_LENGTH

@@ -8,8 +8,8 @@
 
 const { types } = require('node:util')
 const { FerroAuthError, ErrorCodes, argTypeError } = require('./errors.js')
-const { isString, isBoolean, isDuration, isPlainObject, optionsObject, optional } = require('./options.js')
-const { parseSeconds } = require('./duration.js')
+const { isString, isBoolean, isDuration, isPlainObject, optionsObject, optional, settle } = require('./options.js')
+const native = require('../binding.js')
 
 const DEFAULT_NAME = 'rt'
 // Sent only to the refresh route, so every other request (and any XSS-driven fetch to
@@ -152,7 +152,7 @@ function lifetime(opts, expiresAt) {
   const expires = optional(opts, 'expires', types.isDate, 'a Date')
   if (maxAge !== undefined && expires !== undefined) throw invalid('options.maxAge, options.expires: give one of them, not both')
   const now = Date.now()
-  if (maxAge !== undefined) return lifetimeFromSeconds(parseSeconds(maxAge, 'options.maxAge'), now, 'options.maxAge')
+  if (maxAge !== undefined) return lifetimeFromSeconds(settle(native.parseDuration(maxAge, 'options.maxAge')), now, 'options.maxAge')
   if (expires !== undefined) return lifetimeUntil(expires.getTime(), now, 'options.expires')
   if (expiresAt !== undefined) return lifetimeUntil(expiresAt, now, 'token.expiresAt')
   return lifetimeFromSeconds(DEFAULT_MAX_AGE, now, 'maxAge')

@@ -1,5 +1,6 @@
 //! The napi bindings: type and error conversion only, one file per capability.
 
+mod duration;
 mod error;
 mod jwt;
 mod password;

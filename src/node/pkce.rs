@@ -7,23 +7,11 @@
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 
+use super::error::outcome;
 use super::jwt::Failure;
 use super::text::Utf8Text;
 use crate::pkce::{self, ChallengeMethod};
 use crate::random;
-
-fn outcome(result: crate::Result<String>) -> Either<String, Failure> {
-    result.map_or_else(
-        |error| {
-            Either::B(Failure {
-                code: error.code().to_owned(),
-                message: error.to_string(),
-                claim: None,
-            })
-        },
-        Either::A,
-    )
-}
 
 /// A new RFC 7636 code verifier: 43 characters from 32 random bytes.
 #[napi]

@@ -149,18 +149,18 @@ export declare function requireScopes(...scopes: string[]): AuthMiddleware
 export declare function requireRoles(...roles: string[]): AuthMiddleware
 
 /**
- * Refresh-token cookies, set and cleared on an Express 4/5 `res` (or a node:http response):
+ * Refresh-token cookies, set, read and cleared on an Express 4/5 `res` (or a node:http response):
  * `HttpOnly`, `SameSite=None; Secure` in production, `SameSite=Lax` otherwise,
  * `Path=/auth/refresh`. The same functions as the package root's; see {@link setRefreshCookie}
  * and {@link RefreshCookieOptions} for the rules and defaults.
  * @example
- * import { setRefreshCookie, clearRefreshCookie } from 'ferroauth/express'
+ * import { setRefreshCookie, readRefreshCookie } from 'ferroauth/express'
  *
  * app.post('/auth/refresh', async (req, res) => {
- *   const next = await refresh.rotate(req.cookies?.rt, req)
+ *   const next = await refresh.rotate(readRefreshCookie(req), req)
  *   setRefreshCookie(res, next) // Max-Age from next.expiresAt
  *   res.json({ accessToken: signer.sign({ sub: next.userId }) })
  * })
  */
-export { setRefreshCookie, clearRefreshCookie } from './index.js'
-export type { RefreshCookieOptions, RefreshCookieResponse, RefreshCookieToken } from './index.js'
+export { setRefreshCookie, clearRefreshCookie, readRefreshCookie } from './index.js'
+export type { RefreshCookieOptions, RefreshCookieRequest, RefreshCookieResponse, RefreshCookieToken } from './index.js'

@@ -4,7 +4,7 @@
 // so it also works with Connect and a plain node:http server.
 
 const { createAuthMiddleware, requireScopes, requireRoles } = require('./js/express.js')
-const { setRefreshCookie, clearRefreshCookie } = require('./js/cookies.js')
+const { setRefreshCookie, clearRefreshCookie, readRefreshCookie } = require('./js/cookies.js')
 
 module.exports = {
   createAuthMiddleware,
@@ -12,4 +12,5 @@ module.exports = {
   requireRoles,
   setRefreshCookie,
   clearRefreshCookie,
+  readRefreshCookie,
 }

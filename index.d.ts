@@ -606,8 +606,8 @@ export interface SessionInfo {
  * @example
  * const refresh = new RefreshTokenManager({ store: new RedisStore({ url }), ttl: '7d' })
  * const { token } = await refresh.issue(user.id, req)        // at login
- * const next = await refresh.rotate(req.cookies.rt, req)     // at /auth/refresh
- * await refresh.revoke(req.cookies.rt)                       // at logout
+ * const next = await refresh.rotate(readRefreshCookie(req), req) // at /auth/refresh
+ * await refresh.revoke(readRefreshCookie(req))                // at logout
  */
 export declare class RefreshTokenManager {
   constructor(options: RefreshTokenManagerOptions)
@@ -651,7 +651,7 @@ export declare function createRefreshToken(
  * is not a well-formed token (wrong length, prefix or checksum), before any look-up.
  *
  * @example
- * const row = await db.sessions.findOne({ hash: hashRefreshToken(req.cookies.rt) })
+ * const row = await db.sessions.findOne({ hash: hashRefreshToken(readRefreshCookie(req) ?? '') })
  */
 export declare function hashRefreshToken(token: string, options?: RefreshTokenHashOptions): string
 
@@ -745,13 +745,39 @@ export declare function setRefreshCookie(
  * earlier line for the same cookie. Throws as `setRefreshCookie` does for bad options.
  * @example
  * // The default path sends the cookie to /auth/refresh only. To also read it at logout, give
- * // both calls a path that covers both routes.
+ * // every call a path that covers both routes.
  * const cookieOptions: RefreshCookieOptions = { path: '/auth' }
  *
  * app.post('/auth/logout', async (req, res) => {
- *   if (req.cookies?.rt) await refresh.revoke(req.cookies.rt)
+ *   const token = readRefreshCookie(req, cookieOptions)
+ *   if (token) await refresh.revoke(token).catch(() => false)
  *   clearRefreshCookie(res, cookieOptions)
  *   res.status(204).end()
  * })
  */
 export declare function clearRefreshCookie(res: RefreshCookieResponse, options?: RefreshCookieOptions): void
+
+/** What {@link readRefreshCookie} reads: an Express 4/5 request (also NestJS's) or a node:http `IncomingMessage`. */
+export interface RefreshCookieRequest {
+  headers: import('node:http').IncomingHttpHeaders
+  /** Set by cookie-parser, when it ran; read first. */
+  cookies?: Record<string, unknown>
+}
+
+/**
+ * The refresh token sent in the cookie that {@link setRefreshCookie} sets with the same
+ * options, or `undefined` when there is none. Reads `req.cookies` when cookie-parser ran and
+ * the `Cookie` header otherwise, so no cookie middleware is needed. Only `name` is used; the
+ * other options are accepted and checked, so one options object serves all three helpers.
+ * `undefined` given to {@link RefreshTokenManager.rotate} rejects with `ERR_REFRESH_INVALID`
+ * ("Refresh token is missing").
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `req` is not a request.
+ * @throws {FerroAuthError} `ERR_INVALID_OPTION` for bad options, as `setRefreshCookie`.
+ * @example
+ * app.post('/auth/refresh', async (req, res) => {
+ *   const next = await refresh.rotate(readRefreshCookie(req), req)
+ *   setRefreshCookie(res, next)
+ *   res.json({ accessToken: signer.sign({ sub: next.userId }) })
+ * })
+ */
+export declare function readRefreshCookie(req: RefreshCookieRequest, options?: RefreshCookieOptions): string | undefined

@@ -14,7 +14,7 @@ const {
 const { generateCodeVerifier, generateCodeChallenge, randomToken } = require('./js/pkce.js')
 const { MemoryStore, RedisStore } = require('./js/store.js')
 const { RefreshTokenManager, createRefreshToken, hashRefreshToken } = require('./js/refresh.js')
-const { setRefreshCookie, clearRefreshCookie } = require('./js/cookies.js')
+const { setRefreshCookie, clearRefreshCookie, readRefreshCookie } = require('./js/cookies.js')
 
 module.exports = {
   FerroAuthError,
@@ -41,4 +41,5 @@ module.exports = {
   randomToken,
   setRefreshCookie,
   clearRefreshCookie,
+  readRefreshCookie,
 }

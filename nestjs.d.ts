@@ -246,7 +246,7 @@ export declare const REQUIRED_STATUS_MESSAGE: 'You do not have the required stat
  * @example
  * import { Controller, Post, Req, Res } from '@nestjs/common'
  * import type { Request, Response } from 'express'
- * import { setRefreshCookie } from 'ferroauth/nestjs'
+ * import { setRefreshCookie, readRefreshCookie } from 'ferroauth/nestjs'
  *
  * @Controller('auth')
  * export class AuthController {
@@ -254,11 +254,11 @@ export declare const REQUIRED_STATUS_MESSAGE: 'You do not have the required stat
  *
  *   @Post('refresh')
  *   async refreshTokens(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
- *     const next = await this.refresh.rotate(req.cookies?.rt, req)
+ *     const next = await this.refresh.rotate(readRefreshCookie(req), req)
  *     setRefreshCookie(res, next)
  *     return { accessToken: this.signer.sign({ sub: next.userId }) }
  *   }
  * }
  */
-export { setRefreshCookie, clearRefreshCookie } from './index.js'
-export type { RefreshCookieOptions, RefreshCookieResponse, RefreshCookieToken } from './index.js'
+export { setRefreshCookie, clearRefreshCookie, readRefreshCookie } from './index.js'
+export type { RefreshCookieOptions, RefreshCookieRequest, RefreshCookieResponse, RefreshCookieToken } from './index.js'

@@ -18,7 +18,7 @@ const {
   REQUIRED_STATUS_KEY,
   REQUIRED_STATUS_MESSAGE,
 } = require('./js/nestjs.js')
-const { setRefreshCookie, clearRefreshCookie } = require('./js/cookies.js')
+const { setRefreshCookie, clearRefreshCookie, readRefreshCookie } = require('./js/cookies.js')
 
 module.exports = {
   JwtAuthGuard,
@@ -36,4 +36,5 @@ module.exports = {
   REQUIRED_STATUS_MESSAGE,
   setRefreshCookie,
   clearRefreshCookie,
+  readRefreshCookie,
 }

@@ -16,7 +16,7 @@ const { Controller, Module, Post, Req, Res, HttpCode } = require('@nestjs/common
 const { NestFactory } = require('@nestjs/core')
 
 // Through the package's own name, as an app would (self-reference via the exports map).
-const { setRefreshCookie, clearRefreshCookie } = require('ferroauth/express')
+const { setRefreshCookie, clearRefreshCookie, readRefreshCookie } = require('ferroauth/express')
 const ferroauth = require('ferroauth')
 const nest = require('ferroauth/nestjs')
 const { RefreshTokenManager, MemoryStore, FerroAuthError, createRefreshToken } = ferroauth
@@ -301,7 +301,6 @@ for (const [label, express] of EXPRESS_VERSIONS) {
     const cookieOptions = { path: '/auth' }
     let server
 
-    const readCookie = (req) => /(?:^|;\s*)rt=([^;]*)/.exec(req.headers.cookie ?? '')?.[1]
     const answer = (res, session) => res.json({ userId: session.userId ?? 'user-7', expiresAt: session.expiresAt.getTime() })
 
     before(async () => {
@@ -317,7 +316,7 @@ for (const [label, express] of EXPRESS_VERSIONS) {
       })
       app.post('/auth/refresh', async (req, res) => {
         try {
-          const rotated = await refresh.rotate(readCookie(req), req)
+          const rotated = await refresh.rotate(readRefreshCookie(req, cookieOptions), req)
           setRefreshCookie(res, rotated, cookieOptions)
           answer(res, rotated)
         } catch (error) {
@@ -326,7 +325,7 @@ for (const [label, express] of EXPRESS_VERSIONS) {
         }
       })
       app.post('/auth/logout', async (req, res) => {
-        const token = readCookie(req)
+        const token = readRefreshCookie(req, cookieOptions)
         const revoked = token === undefined ? false : await refresh.revoke(token)
         clearRefreshCookie(res, cookieOptions)
         res.json({ revoked })
@@ -567,8 +566,56 @@ describe('API surface', () => {
     for (const entry of [ferroauth, nest, require('../express.js'), await import('ferroauth/express'), await import('ferroauth')]) {
       assert.equal(entry.setRefreshCookie, setRefreshCookie)
       assert.equal(entry.clearRefreshCookie, clearRefreshCookie)
+      assert.equal(entry.readRefreshCookie, readRefreshCookie)
     }
     assert.equal(typeof setRefreshCookie, 'function')
+  })
+})
+
+describe('readRefreshCookie', () => {
+  const request = (headers, cookies) => {
+    const req = new http.IncomingMessage(new net.Socket())
+    Object.assign(req.headers, headers)
+    if (cookies !== undefined) req.cookies = cookies
+    return req
+  }
+
+  test('reads the Cookie header among other cookies, by the default name or the one given', () => {
+    const req = request({ cookie: `theme=dark; rt=${TOKEN};__Host-rt=other ; session=x` })
+    assert.equal(readRefreshCookie(req), TOKEN)
+    assert.equal(readRefreshCookie(req, { name: '__Host-rt', secure: true, path: '/' }), 'other')
+    assert.equal(readRefreshCookie(req, { name: 'missing' }), undefined)
+    assert.equal(readRefreshCookie(request({})), undefined)
+    assert.equal(readRefreshCookie(request({ cookie: 'rt=' })), undefined)
+    // A name that only ends like the cookie's is another cookie.
+    assert.equal(readRefreshCookie(request({ cookie: 'xrt=abc' })), undefined)
+  })
+
+  test("prefers cookie-parser's req.cookies, and falls back to the header when it lacks the cookie", () => {
+    assert.equal(readRefreshCookie(request({ cookie: 'rt=from-header' }, { rt: 'from-parser' })), 'from-parser')
+    assert.equal(readRefreshCookie(request({ cookie: 'rt=from-header' }, {})), 'from-header')
+  })
+
+  test('the options of setRefreshCookie are accepted, and checked the same way', () => {
+    const req = request({ cookie: `rt=${TOKEN}` })
+    assert.equal(readRefreshCookie(req, { path: '/auth', maxAge: '7d', sameSite: 'strict', domain: 'example.com' }), TOKEN)
+    assert.throws(() => readRefreshCookie(req, { nmae: 'rt' }), { code: OPTION, message: /^options\.nmae: unknown option/ })
+    assert.throws(() => readRefreshCookie(req, { name: 'a b' }), { code: OPTION })
+    assert.throws(() => readRefreshCookie(req, 'rt'), { code: TYPE })
+  })
+
+  test('a value that is not a request is a TypeError', () => {
+    for (const bad of [undefined, null, 'rt=x', {}, { headers: null }]) {
+      assert.throws(() => readRefreshCookie(bad), { name: 'TypeError', code: TYPE })
+    }
+  })
+
+  test('what it reads, a manager rotates: a missing cookie is ERR_REFRESH_INVALID', async () => {
+    const refresh = new RefreshTokenManager({ store: new MemoryStore() })
+    const issued = await refresh.issue('user-9')
+    const rotated = await refresh.rotate(readRefreshCookie(request({ cookie: `rt=${issued.token}` })))
+    assert.equal(rotated.userId, 'user-9')
+    await assert.rejects(refresh.rotate(readRefreshCookie(request({}))), { code: 'ERR_REFRESH_INVALID', message: 'Refresh token is missing' })
   })
 })
 

@@ -72,7 +72,13 @@ async function request(base, url, { method = 'GET', token, body, headers = {} } 
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   })
   const text = await response.text()
-  return { status: response.status, text, json: () => JSON.parse(text), challenge: response.headers.get('www-authenticate') }
+  return {
+    status: response.status,
+    text,
+    json: () => JSON.parse(text),
+    challenge: response.headers.get('www-authenticate'),
+    setCookie: response.headers.getSetCookie(),
+  }
 }
 
 describe('examples/express-server (npm run demo)', () => {
@@ -136,6 +142,69 @@ describe('examples/express-server (npm run demo)', () => {
     const broken = await request(base, '/auth/login', { method: 'POST', body: '{not json' })
     assert.equal(broken.status, 400)
     assert.deepEqual(broken.json(), { statusCode: 400, message: 'Request body is not valid JSON', error: 'Bad Request' })
+  })
+
+  test('the refresh cookie: login sets it, refresh rotates it, a spent one ends the session', async () => {
+    const login = await request(base, '/auth/login', { method: 'POST', body: { email: EMAIL, password: PASSWORD }, headers: { 'user-agent': 'demo-test/1' } })
+    assert.equal(login.status, 200, login.text)
+    const cookieLine = /^rt=(frt_[A-Za-z0-9_-]{92}); Max-Age=(\d+); Path=\/auth; Expires=[^;]+ GMT; HttpOnly; SameSite=Lax$/
+    const [, first, maxAge] = cookieLine.exec(login.setCookie.join('\n')) ?? assert.fail(`login set ${JSON.stringify(login.setCookie)}`)
+    assert.ok(Number(maxAge) > 7 * 86_400 - 60 && Number(maxAge) <= 7 * 86_400, maxAge)
+
+    const refreshed = await request(base, '/auth/refresh', { method: 'POST', headers: { cookie: `rt=${first}`, 'user-agent': 'demo-test/2' } })
+    assert.equal(refreshed.status, 200, refreshed.text)
+    assert.deepEqual(Object.keys(refreshed.json()), ['access_token'])
+    const [, second] = cookieLine.exec(refreshed.setCookie.join('\n')) ?? assert.fail(JSON.stringify(refreshed.setCookie))
+    assert.notEqual(second, first)
+    const me = await request(base, '/auth/me', { token: refreshed.json().access_token })
+    assert.equal(me.json().email, EMAIL)
+
+    const listed = await request(base, '/auth/sessions', { token: refreshed.json().access_token })
+    assert.equal(listed.status, 200, listed.text)
+    // A session shows where it was last used from: the refresh's User-Agent, not the login's.
+    const mine = listed.json().sessions.filter((s) => s.userAgent === 'demo-test/2')
+    assert.equal(mine.length, 1, listed.text)
+    assert.equal(mine[0].ip, '127.0.0.1')
+    assert.ok(Date.parse(mine[0].lastUsedAt) >= Date.parse(mine[0].createdAt), listed.text)
+    assert.ok(!listed.json().sessions.some((s) => s.userAgent === 'demo-test/1'), listed.text)
+
+    // The first cookie again: reuse. The session ends, the live second cookie with it.
+    const cleared = 'rt=; Max-Age=0; Path=/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax'
+    const reused = await request(base, '/auth/refresh', { method: 'POST', headers: { cookie: `rt=${first}` } })
+    assert.equal(reused.text, '{"statusCode":401,"message":"Refresh token was already used; its session has been revoked","error":"Unauthorized"}')
+    assert.deepEqual(reused.setCookie, [cleared])
+    const revoked = await request(base, '/auth/refresh', { method: 'POST', headers: { cookie: `rt=${second}` } })
+    assert.deepEqual([revoked.status, revoked.json().message], [401, 'Refresh token has been revoked'])
+
+    const none = await request(base, '/auth/refresh', { method: 'POST' })
+    assert.deepEqual([none.status, none.json().message], [401, 'Refresh token is missing'])
+    const garbage = await request(base, '/auth/refresh', { method: 'POST', headers: { cookie: 'rt=frt_nope' } })
+    assert.equal(garbage.status, 401)
+    assert.match(garbage.json().message, /^Refresh token is invalid/)
+  })
+
+  test('logout ends the session of its cookie and clears it; other sessions stay', async () => {
+    const login = () => request(base, '/auth/login', { method: 'POST', body: { email: EMAIL, password: PASSWORD } })
+    const cookieOf = (response) => /^rt=([^;]+);/.exec(response.setCookie[0])[1]
+    const [a, b] = await Promise.all([login(), login()])
+    const out = await request(base, '/auth/logout', { method: 'POST', headers: { cookie: `theme=dark; rt=${cookieOf(a)}` } })
+    assert.deepEqual([out.status, out.json()], [200, { ok: true, sessionEnded: true }])
+    assert.deepEqual(out.setCookie, ['rt=; Max-Age=0; Path=/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax'])
+    const afterLogout = await request(base, '/auth/refresh', { method: 'POST', headers: { cookie: `rt=${cookieOf(a)}` } })
+    assert.deepEqual([afterLogout.status, afterLogout.json().message], [401, 'Refresh token has been revoked'])
+    const other = await request(base, '/auth/refresh', { method: 'POST', headers: { cookie: `rt=${cookieOf(b)}` } })
+    assert.equal(other.status, 200, other.text)
+    // Without a cookie, or with one already ended, logout still answers 200 and clears it.
+    const again = await request(base, '/auth/logout', { method: 'POST', headers: { cookie: `rt=${cookieOf(a)}` } })
+    assert.deepEqual(again.json(), { ok: true, sessionEnded: false })
+    const bare = await request(base, '/auth/logout', { method: 'POST' })
+    assert.deepEqual([bare.status, bare.json()], [200, { ok: true, sessionEnded: false }])
+  })
+
+  test('the printed refresh commands use a cookie jar', () => {
+    const output = demo.output()
+    assert.ok(output.includes(`curl -s -b jar.txt -c jar.txt -X POST ${base}/auth/refresh`), output)
+    assert.ok(output.includes(`curl -s -b jar.txt -c jar.txt -X POST ${base}/auth/logout`), output)
   })
 
   test('it stops cleanly on SIGTERM', async () => {

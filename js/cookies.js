@@ -10,6 +10,7 @@ const { types } = require('node:util')
 const { FerroAuthError, ErrorCodes, argTypeError } = require('./errors.js')
 const { isString, isBoolean, isDuration, isPlainObject, optionsObject, optional, settle } = require('./options.js')
 const native = require('../binding.js')
+const { cookieToken } = require('./authenticate.js')
 
 const DEFAULT_NAME = 'rt'
 // Sent only to the refresh route, so every other request (and any XSS-driven fetch to
@@ -226,4 +227,18 @@ function clearRefreshCookie(res, options) {
   writeCookie(res, attributes, serialize(attributes, '', 0, EPOCH))
 }
 
-module.exports = { setRefreshCookie, clearRefreshCookie }
+/**
+ * The refresh token the browser sent in the cookie `setRefreshCookie` sets with the same
+ * options, or undefined. Reads `req.cookies` when cookie-parser ran, the Cookie header
+ * otherwise, so no cookie middleware is needed. Only `name` matters here; the other options
+ * are accepted (and checked) so that one options object serves all three helpers.
+ */
+function readRefreshCookie(req, options) {
+  if (req === null || typeof req !== 'object' || req.headers === null || typeof req.headers !== 'object') {
+    throw argTypeError('req', 'a request (Express, NestJS over Express, or node:http)', req)
+  }
+  const { name } = cookieAttributes(cookieOptions(options))
+  return cookieToken(req, name)
+}
+
+module.exports = { setRefreshCookie, clearRefreshCookie, readRefreshCookie }

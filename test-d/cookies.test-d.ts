@@ -10,9 +10,11 @@ import {
   createRefreshToken,
   setRefreshCookie,
   clearRefreshCookie,
+  readRefreshCookie,
   type Duration,
   type IssuedRefreshToken,
   type RefreshCookieOptions,
+  type RefreshCookieRequest,
   type RefreshCookieResponse,
   type RefreshCookieToken,
   type RotatedRefreshToken,
@@ -29,6 +31,9 @@ expectType<typeof setRefreshCookie>()(fromExpress.setRefreshCookie)
 expectType<typeof clearRefreshCookie>()(fromExpress.clearRefreshCookie)
 expectType<typeof setRefreshCookie>()(fromNest.setRefreshCookie)
 expectType<typeof clearRefreshCookie>()(fromNest.clearRefreshCookie)
+expectType<typeof readRefreshCookie>()(fromExpress.readRefreshCookie)
+expectType<typeof readRefreshCookie>()(fromNest.readRefreshCookie)
+expectType<RefreshCookieRequest>()({} as fromExpress.RefreshCookieRequest)
 expectType<RefreshCookieOptions>()({} as fromExpress.RefreshCookieOptions)
 expectType<RefreshCookieOptions>()({} as fromNest.RefreshCookieOptions)
 expectType<RefreshCookieToken>()('' as fromNest.RefreshCookieToken)
@@ -68,7 +73,16 @@ app.post('/auth/refresh', async (req, res) => {
   res.json({ userId: rotated.userId })
 })
 
-app.post('/auth/logout', (req, res) => {
+app.post('/auth/refresh-from-cookie', async (req, res) => {
+  const presented = readRefreshCookie(req, cookieOptions)
+  expectType<string | undefined>()(presented)
+  fromExpress.setRefreshCookie(res, await refresh.rotate(presented, req), cookieOptions)
+  res.json({})
+})
+
+app.post('/auth/logout', async (req, res) => {
+  const presented = fromExpress.readRefreshCookie(req, cookieOptions)
+  if (presented !== undefined) expectType<boolean>()(await refresh.revoke(presented))
   expectType<void>()(fromExpress.clearRefreshCookie(res, cookieOptions))
   fromExpress.clearRefreshCookie(res)
   res.status(204).end()
@@ -93,6 +107,7 @@ void AuthController
 // ---- node:http ---------------------------------------------------------------------------
 
 createServer((req, res: ServerResponse) => {
+  expectType<string | undefined>()(readRefreshCookie(req))
   const standalone = createRefreshToken({ ttl: '30d' })
   setRefreshCookie(res, standalone) // { token, hash, expiresAt } carries what the cookie needs
   setRefreshCookie(res, { token: standalone.token, expiresAt: standalone.expiresAt.getTime() })
@@ -126,5 +141,9 @@ setRefreshCookie(res, 'frt_token', { maxAge: true })
 setRefreshCookie(res, 'frt_token', { expires: Date.now() })
 // @ts-expect-error refresh cookies are always HttpOnly: there is no such option
 setRefreshCookie(res, 'frt_token', { httpOnly: false })
+// @ts-expect-error readRefreshCookie reads a request, not a response's headers
+readRefreshCookie({ cookie: 'rt=x' })
+// @ts-expect-error readRefreshCookie's options are an object
+readRefreshCookie({ headers: {} }, 'rt')
 // @ts-expect-error clearRefreshCookie takes no token
 clearRefreshCookie(res, 'frt_token')

@@ -3,21 +3,34 @@
 // A small auth backend on Express, built only on ferroauth's public API, as an app of yours
 // would be. Embedded defaults: no Redis, no database; one demo user kept in memory.
 //
-//   POST /auth/login   { email, password } -> { access_token, user }
-//   GET  /auth/me      Authorization: Bearer <access_token> -> the user's profile
-//   GET  /health       public
+//   POST /auth/login     { email, password } -> { access_token, user } + refresh cookie
+//   POST /auth/refresh   refresh cookie -> { access_token } + the next refresh cookie
+//   POST /auth/logout    refresh cookie -> ends that session, clears the cookie
+//   GET  /auth/me        Authorization: Bearer <access_token> -> the user's profile
+//   GET  /auth/sessions  Authorization: Bearer <access_token> -> the user's live sessions
+//   GET  /health         public
 //
 // Run it with `npm run demo` from the repository root (that builds the addon first if needed),
 // or `node examples/express-server/server.js` once it is built.
 
 const crypto = require('node:crypto')
 const express = require('express')
-const { TokenSigner, ErrorCodes, hashPassword, verifyPasswordOrDummy } = require('ferroauth')
-const { createAuthMiddleware } = require('ferroauth/express')
+const {
+  TokenSigner,
+  ErrorCodes,
+  hashPassword,
+  verifyPasswordOrDummy,
+  RefreshTokenManager,
+  MemoryStore,
+} = require('ferroauth')
+const { createAuthMiddleware, setRefreshCookie, readRefreshCookie, clearRefreshCookie } = require('ferroauth/express')
 
 const ISSUER = 'ferroauth-demo'
 const AUDIENCE = 'ferroauth-demo-api'
 const ACCESS_TOKEN_TTL = '15m'
+const REFRESH_TOKEN_TTL = '7d'
+// The refresh cookie goes to /auth/* only: /auth/refresh reads it, and /auth/logout must too.
+const REFRESH_COOKIE = { path: '/auth' }
 
 const DEMO_EMAIL = 'demo@ferroauth.dev'
 const DEMO_PASSWORD = 'Demo-Passw0rd!'
@@ -69,6 +82,7 @@ const ERROR_NAMES = {
   401: 'Unauthorized',
   404: 'Not Found',
   413: 'Payload Too Large',
+  503: 'Service Unavailable',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
 }
@@ -76,10 +90,17 @@ function sendError(res, statusCode, message) {
   res.status(statusCode).json({ statusCode, message, error: ERROR_NAMES[statusCode] })
 }
 
-/** Builds the Express app (resolves once the demo user's password is hashed). `secret` is the HMAC key for access tokens. */
-async function createApp({ secret }) {
+/**
+ * Builds the Express app (resolves once the demo user's password is hashed). `secret` is the
+ * HMAC key for access tokens; `refreshTtl` and `reuseGrace` are the refresh tokens' options.
+ */
+async function createApp({ secret, refreshTtl = REFRESH_TOKEN_TTL, reuseGrace = 0 }) {
   const users = await createUserStore()
   const signer = new TokenSigner({ secret, issuer: ISSUER, audience: AUDIENCE, expiresIn: ACCESS_TOKEN_TTL })
+  // Sessions live in this process's memory: a restart logs everyone out. RedisStore keeps them
+  // across restarts and processes.
+  const sessions = new RefreshTokenManager({ store: new MemoryStore(), ttl: refreshTtl, reuseGrace })
+  const accessTokenFor = (user) => signer.sign({ sub: user.id, email: user.email, scope: 'profile:read' })
 
   const authMiddleware = createAuthMiddleware({
     secret,
@@ -112,8 +133,57 @@ async function createApp({ secret }) {
       const matches = await passwordMatches(user, password)
       if (!user || !matches) return sendError(res, 401, 'Invalid email or password')
 
-      const accessToken = signer.sign({ sub: user.id, email: user.email, scope: 'profile:read' })
-      res.json({ access_token: accessToken, user: profileOf(user) })
+      const session = await sessions.issue(user.id, req) // records User-Agent and IP
+      setRefreshCookie(res, session, REFRESH_COOKIE)
+      res.json({ access_token: accessTokenFor(user), user: profileOf(user) })
+    } catch (error) {
+      next(error)
+    }
+  })
+
+  // Every refresh rotates: the cookie's token is spent and a new one replaces it. Presenting a
+  // spent token again ends the whole session (ERR_REFRESH_REUSED): someone else has a copy.
+  app.post('/auth/refresh', async (req, res, next) => {
+    try {
+      const rotated = await sessions.rotate(readRefreshCookie(req, REFRESH_COOKIE), req)
+      const user = await users.findById(rotated.userId)
+      if (!user) {
+        await sessions.revokeAllForUser(rotated.userId)
+        clearRefreshCookie(res, REFRESH_COOKIE)
+        return sendError(res, 401, 'User not found')
+      }
+      setRefreshCookie(res, rotated, REFRESH_COOKIE)
+      res.json({ access_token: accessTokenFor(user) })
+    } catch (error) {
+      if (error.code === ErrorCodes.ERR_STORE_UNAVAILABLE) return sendError(res, 503, 'Sessions are unavailable; try again')
+      if (!error.code?.startsWith('ERR_REFRESH_')) return next(error)
+      clearRefreshCookie(res, REFRESH_COOKIE)
+      sendError(res, 401, error.message)
+    }
+  })
+
+  // Logging out always succeeds for the client: a missing, spent or unknown cookie has no
+  // session left to end, and the cookie is cleared either way.
+  app.post('/auth/logout', async (req, res, next) => {
+    try {
+      const token = readRefreshCookie(req, REFRESH_COOKIE)
+      let ended = false
+      if (token !== undefined) {
+        ended = await sessions.revoke(token).catch((error) => {
+          if (error.code?.startsWith('ERR_REFRESH_')) return false
+          throw error
+        })
+      }
+      clearRefreshCookie(res, REFRESH_COOKIE)
+      res.json({ ok: true, sessionEnded: ended })
+    } catch (error) {
+      next(error)
+    }
+  })
+
+  app.get('/auth/sessions', authMiddleware, async (req, res, next) => {
+    try {
+      res.json({ sessions: await sessions.listSessions(req.user.userId) })
     } catch (error) {
       next(error)
     }
@@ -145,13 +215,21 @@ async function createApp({ secret }) {
 function curlCommands(base) {
   const login = `curl -s -X POST ${base}/auth/login -H 'content-type: application/json' ` +
     `-d '{"email":"${DEMO_EMAIL}","password":"${DEMO_PASSWORD}"}'`
+  const accessToken = `node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`
   return [
     '# log in as the demo user:',
     login,
     '',
     '# keep the access token and call the guarded route with it:',
-    `TOKEN=$(${login} | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')`,
+    `TOKEN=$(${login} | ${accessToken})`,
     `curl -s ${base}/auth/me -H "authorization: Bearer $TOKEN"`,
+    '',
+    '# the refresh cookie: log in with a cookie jar, refresh (rotates the cookie), list sessions, log out:',
+    `${login.replace('curl -s', 'curl -s -c jar.txt')} > /dev/null`,
+    `TOKEN=$(curl -s -b jar.txt -c jar.txt -X POST ${base}/auth/refresh | ${accessToken})`,
+    `curl -s ${base}/auth/sessions -H "authorization: Bearer $TOKEN"`,
+    `curl -s -b jar.txt -c jar.txt -X POST ${base}/auth/logout`,
+    `curl -si -b jar.txt -X POST ${base}/auth/refresh`,
     '',
     '# 401s: no token, a token that is not one, a wrong password:',
     `curl -si ${base}/auth/me`,

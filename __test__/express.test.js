@@ -614,6 +614,7 @@ describe('API surface', () => {
       'requireRoles',
       'setRefreshCookie',
       'clearRefreshCookie',
+      'readRefreshCookie',
     ])
   })
 

@@ -135,6 +135,11 @@ impl Manager {
         &self.config
     }
 
+    /// Whether every operation completes without waiting on I/O (see `Store::is_in_process`).
+    pub fn is_in_process(&self) -> bool {
+        self.store.is_in_process()
+    }
+
     /// The stored form of a token; also for apps that keep sessions in their own database.
     pub fn hash(&self, token: &str) -> String {
         self.hasher.hash(token)

@@ -1,14 +1,18 @@
 //! The embedded store: one process, no server. Every operation is a short critical section
 //! under one lock, which is what makes each of them atomic.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{FamilyKey, NewFamily, RevokeOutcome, RotateOutcome, Rotation, SessionRecord};
 use crate::error::Result;
 
-/// Expired records are swept out every this many writes (and skipped on every read).
-const SWEEP_EVERY: u32 = 1024;
+/// Expired records are removed, oldest first, at most this many per write (and skipped on
+/// every read). A bound rather than a periodic full scan: with a million sessions a scan
+/// would stall whichever call triggered it, while each write adds at most one record, so
+/// removing up to this many keeps pace with any write rate.
+const SWEEP_PER_WRITE: usize = 8;
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -19,7 +23,8 @@ pub struct MemoryStore {
 struct Inner {
     families: HashMap<String, Family>,
     users: HashMap<String, HashSet<String>>,
-    writes: u32,
+    /// Every record's absolute expiry, soonest first (it never changes after `create_family`).
+    expiries: BinaryHeap<Reverse<(u64, String)>>,
 }
 
 struct Family {
@@ -87,6 +92,9 @@ impl MemoryStore {
             .entry(new.user_id.to_owned())
             .or_default()
             .insert(new.key.family_id.to_owned());
+        inner
+            .expiries
+            .push(Reverse((new.expires_at, new.key.family_id.to_owned())));
         Ok(())
     }
 
@@ -237,20 +245,142 @@ impl Inner {
     /// The record of `id` unless it has passed its absolute expiry (then it is dropped).
     fn live_record(&mut self, id: &str, now: u64) -> Option<&mut Family> {
         if self.families.get(id).is_some_and(|f| now >= f.expires_at) {
-            self.families.remove(id);
+            self.drop_record(id);
         }
         self.families.get_mut(id)
     }
 
-    fn wrote(&mut self, now: u64) {
-        self.writes = self.writes.wrapping_add(1);
-        if self.writes.is_multiple_of(SWEEP_EVERY) {
-            self.families.retain(|_, f| now < f.expires_at);
-            let families = &self.families;
-            self.users.retain(|_, ids| {
-                ids.retain(|id| families.contains_key(id));
-                !ids.is_empty()
-            });
+    fn drop_record(&mut self, id: &str) {
+        let Some(family) = self.families.remove(id) else {
+            return;
+        };
+        if let Some(ids) = self.users.get_mut(&family.user_id) {
+            ids.remove(id);
+            if ids.is_empty() {
+                self.users.remove(&family.user_id);
+            }
         }
+    }
+
+    fn wrote(&mut self, now: u64) {
+        for _ in 0..SWEEP_PER_WRITE {
+            match self.expiries.peek() {
+                Some(Reverse((expires_at, _))) if *expires_at <= now => {}
+                _ => break,
+            }
+            if let Some(Reverse((_, id))) = self.expiries.pop() {
+                // Already gone when a read found it expired first.
+                self.drop_record(&id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: u64 = 3_600_000;
+
+    fn create(store: &MemoryStore, user_id: &str, family_id: &str, now: u64, expires_at: u64) {
+        store
+            .create_family(&NewFamily {
+                key: FamilyKey {
+                    tag: "t",
+                    family_id,
+                },
+                user_id,
+                token_hash: family_id,
+                now,
+                expires_at,
+                token_expires_at: expires_at,
+                user_agent: None,
+                ip: None,
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn expired_records_and_their_index_entries_are_swept_by_later_writes() {
+        let store = MemoryStore::new();
+        for i in 0..100 {
+            create(
+                &store,
+                &format!("u{}", i % 10),
+                &format!("short{i}"),
+                0,
+                HOUR,
+            );
+        }
+        create(&store, "keeper", "long", 0, 100 * HOUR);
+        assert_eq!(store.len(), 101);
+
+        // Each write after the expiry removes a bounded batch, soonest first.
+        let later = 2 * HOUR;
+        store
+            .revoke_family(
+                FamilyKey {
+                    tag: "t",
+                    family_id: "none",
+                },
+                later,
+            )
+            .unwrap();
+        assert_eq!(store.len(), 101 - SWEEP_PER_WRITE);
+        while store.len() > 1 {
+            store
+                .revoke_family(
+                    FamilyKey {
+                        tag: "t",
+                        family_id: "none",
+                    },
+                    later,
+                )
+                .unwrap();
+        }
+        let inner = store.lock();
+        assert!(inner.families.contains_key("long"));
+        assert_eq!(inner.users.keys().collect::<Vec<_>>(), ["keeper"]);
+        assert_eq!(inner.expiries.len(), 1);
+    }
+
+    #[test]
+    fn a_record_dropped_on_read_leaves_no_index_entry() {
+        let store = MemoryStore::new();
+        create(&store, "u", "f", 0, HOUR);
+        let outcome = store
+            .revoke_token(
+                FamilyKey {
+                    tag: "t",
+                    family_id: "f",
+                },
+                "f",
+                HOUR,
+            )
+            .unwrap();
+        assert_eq!(outcome, RevokeOutcome::Unknown);
+        let inner = store.lock();
+        assert!(inner.families.is_empty() && inner.users.is_empty());
+    }
+
+    #[test]
+    fn nothing_live_is_swept() {
+        let store = MemoryStore::new();
+        for i in 0..50 {
+            create(&store, "u", &format!("f{i}"), 0, HOUR + i);
+        }
+        for _ in 0..50 {
+            store
+                .revoke_family(
+                    FamilyKey {
+                        tag: "t",
+                        family_id: "none",
+                    },
+                    HOUR - 1,
+                )
+                .unwrap();
+        }
+        assert_eq!(store.len(), 50);
+        assert_eq!(store.list_sessions("t", "u", HOUR - 1).unwrap().len(), 50);
     }
 }

@@ -21,6 +21,7 @@ const {
   FerroAuthError,
 } = require('..')
 const { startRedis, startRedisCluster } = require('./helpers/redis.js')
+const { startLossyProxy } = require('./helpers/lossy-proxy.js')
 
 const redisCli = () => process.env.REDIS_CLI || execFileSync('sh', ['-c', 'command -v redis-cli'], { encoding: 'utf8' }).trim()
 const TOKEN = /^frt_[A-Za-z0-9_-]{92}$/
@@ -449,6 +450,33 @@ describe('Redis specifics', () => {
       assert.ok(await m.rotate(issued.token))
     } finally {
       await server.stop()
+    }
+  })
+
+  test('an answer lost with its connection: the same call is sent again and nothing is lost', async () => {
+    const proxy = await startLossyProxy({ host: '127.0.0.1', port: redis.port })
+    try {
+      const m = new RefreshTokenManager({ store: new RedisStore({ url: proxy.url, keyPrefix: `lossy${crypto.randomUUID()}:` }) })
+      const issued = await m.issue('olga') // connected, scripts loaded
+      // The server rotates, the answer is lost: without the retry the client would hold only
+      // a spent token, and its next refresh would revoke the session as reuse.
+      proxy.loseNextAnswer()
+      const rotated = await m.rotate(issued.token)
+      assert.equal(proxy.lost, 1)
+      assert.match(rotated.token, TOKEN)
+      assert.equal(rotated.userId, 'olga')
+      const next = await m.rotate(rotated.token)
+      assert.equal(next.familyId, issued.familyId)
+      await rejectsWith(m.rotate(issued.token), 'ERR_REFRESH_REUSED')
+
+      // issue() too: one session, not two, and its token works.
+      proxy.loseNextAnswer()
+      const again = await m.issue('pia')
+      assert.equal(proxy.lost, 2)
+      assert.equal((await m.listSessions('pia')).length, 1)
+      assert.ok(await m.rotate(again.token))
+    } finally {
+      await proxy.stop()
     }
   })
 

@@ -145,13 +145,26 @@ impl RedisStore {
     }
 
     /// Runs one script under the operation's time bound.
+    ///
+    /// A connection that drops after the script was sent may have lost only the answer: the
+    /// server ran it. A rotation whose answer is lost would leave the client with a spent
+    /// token and nothing else, so the same invocation is sent once more on a new connection.
+    /// Every script gives the same outcome when run twice with the same arguments (a repeated
+    /// rotation answers with the same successor), so the retry changes nothing stored.
+    /// Refused connections and timeouts are not retried: Redis is down, say so now.
     async fn run<T: FromRedisValue>(&self, invocation: ScriptInvocation<'_>) -> Result<T> {
         self.bounded(async {
-            match self.connection().await? {
-                Connection::Single(mut c) => invocation.invoke_async(&mut c).await,
-                Connection::Cluster(mut c) => invocation.invoke_async(&mut c).await,
+            let mut retried = false;
+            loop {
+                let reply = match self.connection().await? {
+                    Connection::Single(mut c) => invocation.invoke_async(&mut c).await,
+                    Connection::Cluster(mut c) => invocation.invoke_async(&mut c).await,
+                };
+                match reply {
+                    Err(error) if !retried && answer_lost(&error) => retried = true,
+                    reply => return reply.map_err(classify),
+                }
             }
-            .map_err(classify)
         })
         .await
     }
@@ -334,6 +347,11 @@ fn unexpected(operation: &str) -> Error {
 
 fn unavailable(error: RedisError) -> Error {
     Error::StoreUnavailable(error.to_string())
+}
+
+/// The connection broke while a command was in flight (not refused, not timed out).
+fn answer_lost(error: &RedisError) -> bool {
+    error.is_connection_dropped() && !error.is_connection_refusal()
 }
 
 /// Connection trouble is "unavailable" (retry later); anything the server itself refused

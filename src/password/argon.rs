@@ -3,7 +3,9 @@
 
 use std::cell::RefCell;
 
-use argon2::{Algorithm, Argon2, AssociatedData, Block, ParamsBuilder, Version};
+use argon2_rust::params::{Memory, TagLen};
+pub use argon2_rust::{Algorithm, Version};
+use argon2_rust::{Argon2, Hasher, Params};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
 use subtle::ConstantTimeEq;
@@ -23,6 +25,9 @@ pub const MIN_SALT_LEN: usize = 8;
 pub const MAX_SALT_LEN: usize = 48;
 pub const MIN_OUTPUT_LEN: usize = 4;
 pub const MAX_OUTPUT_LEN: usize = 64;
+/// The longest associated data (the PHC `data` parameter) accepted, in bytes: what the
+/// PHC string format allows.
+pub const MAX_DATA_LEN: usize = 32;
 
 /// Everything that determines an Argon2 computation except the password and the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,92 +61,54 @@ pub struct Argon2Input<'a> {
 /// Runs Argon2 into `out` (whose length is the tag length). Hashing, verifying and the
 /// dummy verification all come here. The memory is wiped before it is released or reused.
 pub fn compute(input: &Argon2Input<'_>, out: &mut [u8]) -> Result<()> {
-    let data = AssociatedData::new(input.data).map_err(|_| {
-        Error::PasswordHashUnsupported(
-            format!(
-                "associated data is longer than {} bytes",
-                AssociatedData::MAX_LEN
-            )
-            .into(),
-        )
-    })?;
-    let params = ParamsBuilder::new()
-        .m_cost(input.memory_cost)
-        .t_cost(input.time_cost)
-        .p_cost(input.parallelism)
-        .output_len(out.len())
-        .data(data)
+    if input.data.len() > MAX_DATA_LEN {
+        return Err(data_too_long());
+    }
+    let tag_len = u64::try_from(out.len()).unwrap_or(u64::MAX);
+    let params = Params::builder()
+        .memory(Memory::kib(u64::from(input.memory_cost)))
+        .passes(input.time_cost)
+        .lanes(input.parallelism)
+        // The lanes are computed one after the other on the calling thread (a libuv pool
+        // thread): a hash never starts threads of its own.
+        .threads(1)
+        .tag_len(TagLen::bytes(tag_len))
         .build()
         .map_err(|e| Error::hash_invalid(format!("invalid Argon2 parameters ({e})")))?;
-    let blocks = params.block_count();
-    let context = match input.secret {
-        Some(secret) => Argon2::new_with_secret(secret, input.algorithm, input.version, params)
-            .map_err(|e| Error::invalid_option(format!("secret: {e}")))?,
-        None => Argon2::new(input.algorithm, input.version, params),
+    let context = Argon2::new(input.algorithm, input.version, params);
+    let secret = input.secret.unwrap_or_default();
+    let mut hash = |hasher: &mut Hasher| {
+        hasher.set_argon2(context);
+        hasher.hash_into_with_ad(input.password, input.salt, secret, input.data, out)
     };
-    with_memory(blocks, |memory| {
-        context
-            .hash_password_into_with_memory(input.password, input.salt, out, memory)
-            .map_err(|e| Error::hash_invalid(format!("Argon2 refused its inputs ({e})")))
-    })
+    let result = if params.memory_blocks() as usize <= REUSED_BLOCKS_MAX {
+        HASHER.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut slot) => hash(slot.get_or_insert_with(|| context.hasher())),
+            Err(_) => hash(&mut context.hasher()),
+        })
+    } else {
+        hash(&mut context.hasher())
+    };
+    result.map_err(|e| Error::hash_invalid(format!("Argon2 refused its inputs ({e})")))
+}
+
+fn data_too_long() -> Error {
+    Error::PasswordHashUnsupported(
+        format!("associated data is longer than {MAX_DATA_LEN} bytes").into(),
+    )
 }
 
 /// Memory up to this size (in 1 KiB blocks: 64 MiB) stays allocated on the thread that
-/// used it, so the next hash on that thread skips the page faults of fresh memory. Larger
-/// memory is allocated for one computation and freed.
+/// used it, so the next hash on that thread skips the system calls and page faults of
+/// fresh memory. Larger memory is allocated for one computation and freed.
 const REUSED_BLOCKS_MAX: usize = 64 * 1024;
 
 thread_local! {
-    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
-
-fn with_memory<T>(blocks: usize, run: impl FnOnce(&mut [Block]) -> Result<T>) -> Result<T> {
-    fn allocate(memory: &mut Vec<Block>, blocks: usize) -> Result<()> {
-        if memory.len() < blocks {
-            memory
-                .try_reserve_exact(blocks - memory.len())
-                .map_err(|_| {
-                    Error::PasswordHashTooCostly(
-                        format!("cannot allocate {blocks} KiB for Argon2").into(),
-                    )
-                })?;
-            memory.resize(blocks, Block::new());
-        }
-        Ok(())
-    }
-    fn run_and_wipe<T>(
-        memory: &mut [Block],
-        run: impl FnOnce(&mut [Block]) -> Result<T>,
-    ) -> Result<T> {
-        let result = run(&mut *memory);
-        wipe(memory);
-        result
-    }
-
-    MEMORY.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut memory) if blocks <= REUSED_BLOCKS_MAX => {
-            allocate(&mut memory, blocks)?;
-            run_and_wipe(&mut memory[..blocks], run)
-        }
-        _ => {
-            let mut memory = Vec::new();
-            allocate(&mut memory, blocks)?;
-            run_and_wipe(&mut memory, run)
-        }
-    })
-}
-
-/// Zeroes Argon2's memory once it is done with: left behind, the last blocks would let
-/// anyone who reads them test password guesses without paying the memory cost. One
-/// `memset` (vectorized, non-temporal for large sizes) rather than `zeroize`'s per-word
-/// volatile stores, which take several times longer on 19 MiB; the fence and `black_box`
-/// keep the compiler from dropping it as a dead store.
-fn wipe(memory: &mut [Block]) {
-    // SAFETY: `memory` is a valid, exclusively borrowed slice, and all-zero bytes are a
-    // valid `Block` (an array of integers).
-    unsafe { std::ptr::write_bytes(memory.as_mut_ptr(), 0, memory.len()) };
-    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-    std::hint::black_box(memory);
+    /// This thread's Argon2 memory. The crate (feature `zeroize-memory`) zeroes the blocks
+    /// a hash used before they are kept for the next hash, and again before they are freed
+    /// when the thread ends: left behind, the last blocks would let anyone who reads them
+    /// test password guesses without paying the memory cost.
+    static HASHER: RefCell<Option<Hasher>> = const { RefCell::new(None) };
 }
 
 impl Argon2Hash {
@@ -305,14 +272,8 @@ impl Argon2Hash {
                 output.len()
             )));
         }
-        if data.len() > AssociatedData::MAX_LEN {
-            return Err(Error::PasswordHashUnsupported(
-                format!(
-                    "associated data is longer than {} bytes",
-                    AssociatedData::MAX_LEN
-                )
-                .into(),
-            ));
+        if data.len() > MAX_DATA_LEN {
+            return Err(data_too_long());
         }
 
         let hash = Argon2Hash {
@@ -364,7 +325,10 @@ impl Argon2Hash {
         };
         let mut text = format!(
             "${name}$v={}$m={},t={},p={}",
-            self.version as u32, self.memory_cost, self.time_cost, self.parallelism
+            self.version.as_u32(),
+            self.memory_cost,
+            self.time_cost,
+            self.parallelism
         );
         if !self.data.is_empty() {
             text.push_str(",data=");

@@ -8,7 +8,7 @@ pub mod policy;
 #[cfg(test)]
 mod tests;
 
-use argon2::{Algorithm, Version};
+use argon::{Algorithm, Version};
 
 use crate::error::{Error, Result};
 

@@ -2,7 +2,7 @@
 //! hashes from other implementations), every malformed-hash case with its code, limits,
 //! rehash advice and the policy.
 
-use argon2::{Algorithm, Version};
+use super::argon::{Algorithm, Version};
 
 use super::argon::{compute, Argon2Input};
 use super::*;

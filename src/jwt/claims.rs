@@ -4,6 +4,7 @@
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
@@ -50,21 +51,32 @@ pub fn numeric_date(raw: &RawValue, claim: &str) -> Result<f64> {
     }
 }
 
-fn string_claim(raw: &RawValue, claim: &str) -> Result<String> {
-    serde_json::from_str::<String>(raw.get())
-        .map_err(|_| Error::claim_invalid(claim, format!("\"{claim}\" claim must be a string")))
+/// A JSON string's value, borrowed from the payload text unless it holds escapes: `iss`
+/// and `aud` are read on every verify, and a plain one needs no copy to be compared.
+fn json_string(text: &str) -> Option<Cow<'_, str>> {
+    match serde_json::from_str::<&str>(text) {
+        Ok(plain) => Some(Cow::Borrowed(plain)),
+        Err(_) => serde_json::from_str::<String>(text).ok().map(Cow::Owned),
+    }
 }
 
-fn audience_claim(raw: &RawValue) -> Result<Vec<String>> {
-    if let Ok(one) = serde_json::from_str::<String>(raw.get()) {
+fn string_claim<'a>(raw: &'a RawValue, claim: &str) -> Result<Cow<'a, str>> {
+    json_string(raw.get())
+        .ok_or_else(|| Error::claim_invalid(claim, format!("\"{claim}\" claim must be a string")))
+}
+
+fn audience_claim(raw: &RawValue) -> Result<Vec<Cow<'_, str>>> {
+    if let Some(one) = json_string(raw.get()) {
         return Ok(vec![one]);
     }
-    serde_json::from_str::<Vec<String>>(raw.get()).map_err(|_| {
-        Error::claim_invalid(
-            "aud",
-            "\"aud\" claim must be a string or an array of strings",
-        )
-    })
+    serde_json::from_str::<Vec<String>>(raw.get())
+        .map(|all| all.into_iter().map(Cow::Owned).collect())
+        .map_err(|_| {
+            Error::claim_invalid(
+                "aud",
+                "\"aud\" claim must be a string or an array of strings",
+            )
+        })
 }
 
 /// What the verifier demands of the claims.
@@ -124,7 +136,7 @@ impl ClaimsPolicy {
         if !self.issuers.is_empty() {
             let raw = claims.iss.ok_or_else(|| Error::claim_missing("iss"))?;
             let iss = string_claim(raw, "iss")?;
-            if !self.issuers.contains(&iss) {
+            if !self.issuers.iter().any(|expected| *expected == iss) {
                 return Err(Error::claim_invalid(
                     "iss",
                     "\"iss\" claim does not match the expected issuer",
@@ -134,7 +146,10 @@ impl ClaimsPolicy {
         if !self.audiences.is_empty() {
             let raw = claims.aud.ok_or_else(|| Error::claim_missing("aud"))?;
             let auds = audience_claim(raw)?;
-            if !auds.iter().any(|a| self.audiences.contains(a)) {
+            if !auds
+                .iter()
+                .any(|a| self.audiences.iter().any(|expected| expected == a))
+            {
                 return Err(Error::claim_invalid(
                     "aud",
                     "\"aud\" claim does not match the expected audience",

@@ -6,7 +6,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use super::error::{seconds, to_js, Result};
-use super::text::Utf8Text;
+use super::text::{OutText, Utf8Text};
 use crate::error::Error;
 use crate::jwt::{
     signer::DEFAULT_EXPIRES_IN, Algorithm, ClaimsPolicy, KeySource, PrivateKey, PublicKey, Signer,
@@ -267,12 +267,12 @@ impl NativeTokenVerifier {
     pub fn verify_function<'env>(
         &self,
         env: &'env Env,
-    ) -> napi::Result<Function<'env, String, Either<String, Failure>>> {
+    ) -> napi::Result<Function<'env, String, Either<OutText, Failure>>> {
         let verifier = Rc::clone(&self.inner);
         env.create_function_from_closure("verify", move |ctx| {
             let Utf8Text(token) = ctx.get::<Utf8Text>(0)?;
             Ok(match verifier.verify(&token, now()) {
-                Ok(verified) => Either::A(verified.payload),
+                Ok(verified) => Either::A(OutText(verified.payload)),
                 Err(error) => Either::B(failure(error)),
             })
         })

@@ -1,7 +1,7 @@
 use std::ptr;
 
-use napi::bindgen_prelude::{FromNapiValue, TypeName, ValidateNapiValue};
-use napi::{sys, Status, ValueType};
+use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, ValidateNapiValue};
+use napi::{check_status, sys, Status, ValueType};
 
 /// A JS string read as UTF-8 with one copy. napi-rs's `String` asks V8 for the UTF-8
 /// length first, which scans the string a second time; tokens and claims are hot.
@@ -56,5 +56,35 @@ impl FromNapiValue for Utf8Text {
         String::from_utf8(bytes)
             .map(Utf8Text)
             .map_err(|_| napi::Error::new(Status::InvalidArg, "string is not valid UTF-8"))
+    }
+}
+
+/// Text handed to JavaScript (a verified payload's JSON). ASCII text, which nearly every
+/// payload is, goes through V8's Latin-1 constructor, a plain copy; its UTF-8 constructor
+/// decodes byte by byte. ASCII reads the same in both, so the string is the same either way.
+pub struct OutText(pub String);
+
+impl ToNapiValue for OutText {
+    unsafe fn to_napi_value(env: sys::napi_env, text: Self) -> napi::Result<sys::napi_value> {
+        let bytes = text.0.as_bytes();
+        let mut value = ptr::null_mut();
+        check_status!(unsafe {
+            if bytes.is_ascii() {
+                sys::napi_create_string_latin1(
+                    env,
+                    bytes.as_ptr().cast(),
+                    bytes.len() as isize,
+                    &mut value,
+                )
+            } else {
+                sys::napi_create_string_utf8(
+                    env,
+                    bytes.as_ptr().cast(),
+                    bytes.len() as isize,
+                    &mut value,
+                )
+            }
+        })?;
+        Ok(value)
     }
 }

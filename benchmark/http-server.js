@@ -46,6 +46,15 @@ const EXPRESS_CONTENDERS = {
   'no auth': (app) => {
     app.get('/api/profile', (req, res) => res.json({ ok: true, sub: 'user-1' }))
   },
+  // The floor of any auth middleware on this route: one more route handler and one more
+  // property on the request, which every contender below pays before verifying anything.
+  'req.user only': (app) => {
+    const setUser = (req, res, next) => {
+      req.user = { userId: 'user-1' }
+      next()
+    }
+    app.get('/api/profile', setUser, (req, res) => res.json({ ok: true, sub: req.user.userId }))
+  },
   ferroauth: (app) => ferroauthRoute(app, false),
   'ferroauth (cache)': (app) => ferroauthRoute(app, true),
   'express-jwt': (app) => {

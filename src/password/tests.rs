@@ -67,6 +67,46 @@ fn rfc9106_argon2i_and_argon2d_vectors() {
     );
 }
 
+/// A thread's kept Argon2 memory grows, serves smaller hashes and is bypassed above the kept
+/// limit without changing any tag: the same sizes in the opposite order on a new thread (new
+/// memory) give the same tags.
+#[test]
+fn kept_memory_does_not_change_tags() {
+    fn tag(memory_cost: u32) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        compute(
+            &Argon2Input {
+                algorithm: Algorithm::Argon2id,
+                version: Version::V0x13,
+                memory_cost,
+                time_cost: 1,
+                parallelism: 1,
+                password: b"password",
+                salt: b"somesaltsomesalt",
+                secret: None,
+                data: &[],
+            },
+            &mut out,
+        )
+        .unwrap();
+        out
+    }
+    // KiB: grow, shrink, over the 64 MiB kept limit, back under it.
+    let sizes = [4096, 64, 66 * 1024, 1024, 8192];
+    let here: Vec<_> = sizes.iter().map(|&m| tag(m)).collect();
+    let fresh: Vec<_> = std::thread::spawn(move || sizes.iter().rev().map(|&m| tag(m)).collect())
+        .join()
+        .unwrap();
+    let fresh: Vec<_> = fresh.into_iter().rev().collect();
+    assert_eq!(here, fresh);
+    for (i, a) in here.iter().enumerate() {
+        assert!(
+            here[i + 1..].iter().all(|b| a != b),
+            "sizes must give different tags"
+        );
+    }
+}
+
 #[test]
 fn rfc9106_vector_as_a_phc_string_with_secret_and_data() {
     let phc = "$argon2id$v=19$m=32,t=3,p=4,data=BAQEBAQEBAQEBAQE$AgICAgICAgICAgICAgICAg$DWQN9Y14dmwIwDejSotTydAe8EUtdbZetSUg6WsB5lk";

@@ -6,5 +6,6 @@ mod jwt;
 mod password;
 mod pkce;
 mod refresh;
+mod settle;
 mod store;
 mod text;

@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use super::error::{millis, outcome, to_js, Result};
 use super::jwt::Failure;
+use super::settle::spawn_settled;
 use super::store::StoreHandle;
 use crate::refresh::{self, Context, Manager, ManagerConfig, SessionRecord};
 
@@ -134,7 +135,7 @@ impl RefreshManagerHandle {
             }
             // Not expected; the runtime polls it again with a real waker.
         }
-        env.spawn_future(async move { Ok(outcome(future.await)) })
+        spawn_settled(env, future)
     }
 }
 

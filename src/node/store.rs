@@ -10,6 +10,7 @@ use napi_derive::napi;
 
 use super::error::{millis, outcome, to_js, Result};
 use super::jwt::Failure;
+use super::settle::spawn_settled;
 use crate::store::{MemoryStore, RedisConfig, RedisStore, Store};
 
 /// `RedisStore` options as the JS layer passes them (types checked there).
@@ -74,14 +75,13 @@ impl StoreHandle {
         &self,
         env: &'env Env,
     ) -> napi::Result<PromiseRaw<'env, Either<bool, Failure>>> {
-        let store = self.store.clone();
-        env.spawn_future(async move {
-            let result = match &store {
-                Store::Memory(_) => Ok(()),
-                Store::Redis(redis) => redis.ping().await,
-            };
-            Ok(outcome(result.map(|()| true)))
-        })
+        match &self.store {
+            Store::Memory(_) => PromiseRaw::resolve(env, outcome(Ok(true))),
+            Store::Redis(redis) => {
+                let redis = redis.clone();
+                spawn_settled(env, async move { redis.ping().await.map(|()| true) })
+            }
+        }
     }
 
     /// Session records held (memory store only; -1 for Redis), for tests and metrics.

@@ -192,7 +192,8 @@ unsafe extern "C" fn drain(
         }
         unsafe { sys::napi_close_handle_scope(env, scope) };
     }
-    if let Some(local) = LOCAL.with_borrow(|l| l.clone()) {
+    // `try_with`: these callbacks must not panic, even on a thread that is shutting down.
+    if let Ok(Some(local)) = LOCAL.try_with(|l| l.borrow().clone()) {
         let mut local = local.borrow_mut();
         if local.env == env {
             local.in_flight = local.in_flight.saturating_sub(count);
@@ -212,7 +213,8 @@ unsafe extern "C" fn finalize(env: sys::napi_env, data: *mut c_void, _hint: *mut
         std::mem::take(&mut queue.settled)
     };
     drop(abandoned);
-    LOCAL.with_borrow_mut(|l| {
+    let _ = LOCAL.try_with(|l| {
+        let mut l = l.borrow_mut();
         if l.as_ref().is_some_and(|local| local.borrow().env == env) {
             *l = None;
         }

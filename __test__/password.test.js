@@ -21,6 +21,7 @@ const {
   FerroAuthError,
   ErrorCodes,
 } = require('..')
+const { rejectsWith } = require('./helpers/rejects.js')
 
 /** Small costs keep the suite fast; the defaults are used where they are the point. */
 const FAST = Object.freeze({ memoryCost: 1024, timeCost: 1, parallelism: 1 })
@@ -28,24 +29,6 @@ const FAST = Object.freeze({ memoryCost: 1024, timeCost: 1, parallelism: 1 })
 const SLOW = Object.freeze({ memoryCost: 65536, timeCost: 3, parallelism: 1 })
 
 const BCRYPT_PASSWORD = '$2b$04$EGdrhbKUv8Oc9vGiXX0HQOxSg445d458Muh7DAHskb6QbtCvdxcie' // "correctbatteryhorsestapler"
-
-async function rejectsWith(promise, code, message) {
-  let error
-  try {
-    await promise
-  } catch (caught) {
-    error = caught
-  }
-  assert.ok(error, `expected a rejection with ${code}, got a value`)
-  assert.ok(error instanceof FerroAuthError, `expected FerroAuthError ${code}, got ${error.name}: ${error.message}`)
-  assert.equal(error.name, 'FerroAuthError')
-  assert.equal(error.code, code, error.message)
-  if (message !== undefined) {
-    if (message instanceof RegExp) assert.match(error.message, message)
-    else assert.equal(error.message, message)
-  }
-  return error
-}
 
 async function rejectsWithTypeError(promise, pattern) {
   let error

@@ -21,24 +21,12 @@ const {
   FerroAuthError,
 } = require('..')
 const { startRedis, startRedisCluster } = require('./helpers/redis.js')
+const { rejectsWith } = require('./helpers/rejects.js')
 const { startLossyProxy } = require('./helpers/lossy-proxy.js')
 
 const redisCli = () => process.env.REDIS_CLI || execFileSync('sh', ['-c', 'command -v redis-cli'], { encoding: 'utf8' }).trim()
 const TOKEN = /^frt_[A-Za-z0-9_-]{92}$/
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function rejectsWith(promise, code) {
-  let error
-  try {
-    await promise
-  } catch (caught) {
-    error = caught
-  }
-  assert.ok(error, `expected a rejection with ${code}, got a value`)
-  assert.ok(error instanceof FerroAuthError, `expected FerroAuthError ${code}, got ${error?.name}: ${error?.message}`)
-  assert.equal(error.code, code, error.message)
-  return error
-}
 
 const b64url = (bytes) => Buffer.from(bytes).toString('base64url')
 const sha256 = (text) => b64url(crypto.createHash('sha256').update(text).digest())

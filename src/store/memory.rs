@@ -300,6 +300,15 @@ mod tests {
             .unwrap();
     }
 
+    /// A write that changes nothing (revoking an unknown family) but lets the sweep run.
+    fn write_at(store: &MemoryStore, now: u64) {
+        let nothing = FamilyKey {
+            tag: "t",
+            family_id: "none",
+        };
+        assert!(!store.revoke_family(nothing, now).unwrap());
+    }
+
     #[test]
     fn expired_records_and_their_index_entries_are_swept_by_later_writes() {
         let store = MemoryStore::new();
@@ -317,26 +326,10 @@ mod tests {
 
         // Each write after the expiry removes a bounded batch, soonest first.
         let later = 2 * HOUR;
-        store
-            .revoke_family(
-                FamilyKey {
-                    tag: "t",
-                    family_id: "none",
-                },
-                later,
-            )
-            .unwrap();
+        write_at(&store, later);
         assert_eq!(store.len(), 101 - SWEEP_PER_WRITE);
         while store.len() > 1 {
-            store
-                .revoke_family(
-                    FamilyKey {
-                        tag: "t",
-                        family_id: "none",
-                    },
-                    later,
-                )
-                .unwrap();
+            write_at(&store, later);
         }
         let inner = store.lock();
         assert!(inner.families.contains_key("long"));
@@ -370,15 +363,7 @@ mod tests {
             create(&store, "u", &format!("f{i}"), 0, HOUR + i);
         }
         for _ in 0..50 {
-            store
-                .revoke_family(
-                    FamilyKey {
-                        tag: "t",
-                        family_id: "none",
-                    },
-                    HOUR - 1,
-                )
-                .unwrap();
+            write_at(&store, HOUR - 1);
         }
         assert_eq!(store.len(), 50);
         assert_eq!(store.list_sessions("t", "u", HOUR - 1).unwrap().len(), 50);

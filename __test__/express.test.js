@@ -9,6 +9,7 @@ const assert = require('node:assert/strict')
 const http = require('node:http')
 const path = require('node:path')
 const { execFile } = require('node:child_process')
+const { tsc } = require('./helpers/tsc.js')
 
 const ROOT = path.join(__dirname, '..')
 const SECRET = 'ferroauth-express-test-secret-0123456789abcdef'
@@ -694,13 +695,7 @@ describe('API surface', () => {
 
 describe('types', () => {
   test("test-d/express compiles under tsc --strict: the README snippets, `import 'ferroauth/express'` typing req.user", async () => {
-    const typescript = path.dirname(require.resolve('typescript/package.json', { paths: [ROOT] }))
-    const tsc = path.join(typescript, require(path.join(typescript, 'package.json')).bin.tsc)
-    const { status, output } = await new Promise((resolve) => {
-      execFile(process.execPath, [tsc, '-p', path.join(ROOT, 'test-d', 'express'), '--pretty', 'false'], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
-        resolve({ status: error ? (error.code ?? 1) : 0, output: `${stdout}${stderr}` })
-      })
-    })
+    const { status, output } = await tsc(path.join(ROOT, 'test-d', 'express'))
     assert.equal(status, 0, `tsc -p test-d/express failed:\n${output}`)
   })
 })

@@ -10,7 +10,7 @@ const { test, describe, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawnSync } = require('node:child_process')
+const { tscSync } = require('./helpers/tsc.js')
 
 process.env.JWT_ACCESS_SECRET = 'ferroauth-nest-refresh-test-secret-0123456789'
 delete process.env.NODE_ENV
@@ -18,11 +18,8 @@ delete process.env.COOKIE_DOMAIN
 
 const { NestFactory } = require('@nestjs/core')
 
-const ROOT = path.join(__dirname, '..')
 const APP_DIR = path.join(__dirname, 'nest-refresh-app')
 const DIST = path.join(APP_DIR, 'dist') // .gitignored
-const TYPESCRIPT = path.dirname(require.resolve('typescript/package.json', { paths: [ROOT] }))
-const TSC = path.join(TYPESCRIPT, require(path.join(TYPESCRIPT, 'package.json')).bin.tsc)
 
 const CLEARED = 'rt=; Max-Age=0; Path=/auth; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax'
 const COOKIE_LINE = /^rt=(frt_[A-Za-z0-9_-]{92}); Max-Age=\d+; Path=\/auth; Expires=[^;]+ GMT; HttpOnly; SameSite=Lax$/
@@ -55,8 +52,8 @@ describe('NestJS: login, refresh and logout with RefreshTokenManager and the coo
 
   before(async () => {
     fs.rmSync(DIST, { recursive: true, force: true })
-    const compiled = spawnSync(process.execPath, [TSC, '-p', APP_DIR, '--pretty', 'false'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
-    assert.equal(compiled.status, 0, `the app did not compile under --strict:\n${compiled.stdout}${compiled.stderr}${compiled.error ?? ''}`)
+    const compiled = tscSync(APP_DIR)
+    assert.equal(compiled.status, 0, `the app did not compile under --strict:\n${compiled.output}`)
     const { AppModule } = require(path.join(DIST, 'app.js'))
     app = await NestFactory.create(AppModule, { logger: false, forceCloseConnections: true })
     await app.listen(0, '127.0.0.1')

@@ -8,13 +8,12 @@ const { test, describe, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { execFileSync, spawnSync } = require('node:child_process')
+const { execFileSync } = require('node:child_process')
 
 const ROOT = path.join(__dirname, '..')
 const APP_DIR = path.join(__dirname, 'nest-app')
 const DIST = path.join(APP_DIR, 'dist') // .gitignored
-const TYPESCRIPT = path.dirname(require.resolve('typescript/package.json', { paths: [ROOT] }))
-const TSC = path.join(TYPESCRIPT, require(path.join(TYPESCRIPT, 'package.json')).bin.tsc)
+const { tscSync } = require('./helpers/tsc.js')
 
 const SECRET = 'ferroauth-nestjs-test-secret-0123456789abcdef'
 process.env.JWT_ACCESS_SECRET = SECRET
@@ -46,12 +45,7 @@ function invalidChallenge(verifierOptions, token) {
 let compilation
 function compile() {
   fs.rmSync(DIST, { recursive: true, force: true })
-  const result = spawnSync(process.execPath, [TSC, '-p', APP_DIR, '--pretty', 'false'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-  })
-  return { status: result.status, output: `${result.stdout}${result.stderr}${result.error ?? ''}` }
+  return tscSync(APP_DIR)
 }
 
 function loadApp(name) {

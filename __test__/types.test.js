@@ -8,20 +8,10 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { execFile } = require('node:child_process')
 
 const ROOT = path.join(__dirname, '..')
-const TYPESCRIPT = path.dirname(require.resolve('typescript/package.json', { paths: [ROOT] }))
-const TSC = path.join(TYPESCRIPT, require(path.join(TYPESCRIPT, 'package.json')).bin.tsc)
+const { tsc } = require('./helpers/tsc.js')
 const TEST_D = path.join(ROOT, 'test-d')
-
-function tsc(project) {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [TSC, '-p', project, '--pretty', 'false'], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (error.code ?? 1) : 0, output: `${stdout}${stderr}` })
-    })
-  })
-}
 
 describe('TypeScript types', { concurrency: true }, () => {
   test('test-d compiles under tsc --strict (public types used as documented; misuse refused)', async () => {

@@ -33,6 +33,15 @@ export declare class NativeTokenVerifier {
   verifyWithExpiryFunction(): (token: string) => VerifiedToken | Failure
 }
 
+export declare class RateLimiterHandle {
+  constructor(store: StoreHandle, options: RateLimitOptions)
+  get limit(): number
+  /** The window, in seconds. */
+  get windowSeconds(): number
+  consume(key: string): Promise<RateLimitDecision | Failure>
+  reset(key: string): Promise<boolean | Failure>
+}
+
 export declare class RefreshManagerHandle {
   constructor(store: StoreHandle, options: RefreshOptions)
   /** The configured ttl, in seconds (for cookie lifetimes). */
@@ -103,6 +112,9 @@ export declare const MAX_PASSWORD_BYTES: number
 /** The longest stored hash, in characters; the same. */
 export declare const MAX_PASSWORD_HASH_LENGTH: number
 
+/** The longest rate-limit key, in UTF-8 bytes. */
+export declare const MAX_RATE_LIMIT_KEY_BYTES: number
+
 /** The longest user id, in UTF-8 bytes. */
 export declare const MAX_USER_ID_BYTES: number
 
@@ -148,6 +160,23 @@ export interface PasswordPolicyViolation {
 
 /** `bytes` (an integer, checked by the JS layer) random bytes as base64url. */
 export declare function randomToken(bytes: number): string | Failure
+
+export interface RateLimitDecision {
+  allowed: boolean
+  limit: number
+  remaining: number
+  retryAfter: number
+  resetAt: number
+  /** Whole seconds until `reset_at`, on the clock of the decision (the server's, for Redis). */
+  resetAfter: number
+}
+
+/** `RateLimiter` options as the JS layer passes them (types checked there). */
+export interface RateLimitOptions {
+  limit: number
+  window: number | string
+  name?: string
+}
 
 /** `RedisStore` options as the JS layer passes them (types checked there). */
 export interface RedisOptions {

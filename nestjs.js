@@ -17,6 +17,11 @@ const {
   ROLES_KEY,
   REQUIRED_STATUS_KEY,
   REQUIRED_STATUS_MESSAGE,
+  RateLimitGuard,
+  RateLimit,
+  SkipRateLimit,
+  RATE_LIMIT_KEY,
+  SKIP_RATE_LIMIT_KEY,
 } = require('./js/nestjs.js')
 const { setRefreshCookie, clearRefreshCookie, readRefreshCookie } = require('./js/cookies.js')
 
@@ -34,6 +39,11 @@ module.exports = {
   ROLES_KEY,
   REQUIRED_STATUS_KEY,
   REQUIRED_STATUS_MESSAGE,
+  RateLimitGuard,
+  RateLimit,
+  SkipRateLimit,
+  RATE_LIMIT_KEY,
+  SKIP_RATE_LIMIT_KEY,
   setRefreshCookie,
   clearRefreshCookie,
   readRefreshCookie,

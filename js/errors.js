@@ -52,6 +52,8 @@ const ErrorCodes = Object.freeze({
   ERR_REFRESH_REUSED: 'ERR_REFRESH_REUSED',
   ERR_STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
   ERR_STORE_FAILED: 'ERR_STORE_FAILED',
+  // Rate limiting.
+  ERR_RATE_LIMIT_KEY_INVALID: 'ERR_RATE_LIMIT_KEY_INVALID',
 })
 
 /** Turns an error thrown by the native core (which carries a known code) into a FerroAuthError. */

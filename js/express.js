@@ -8,6 +8,7 @@
 
 const { createRequestAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
 const { argTypeError } = require('./errors.js')
+const { RateLimiter, kDecide, TOO_MANY_REQUESTS, STORE_UNAVAILABLE, isStoreFailure, decisionHeaders } = require('./ratelimit.js')
 
 /**
  * Where the middleware also leaves the user when `requestProperty` is not `'user'`, so that
@@ -108,4 +109,62 @@ function requireRoles(...roles) {
   return grantsMiddleware('requireRoles', 'roles', roles)
 }
 
-module.exports = { createAuthMiddleware, requireScopes, requireRoles }
+// --- rate limiting ----------------------------------------------------------------------------
+
+/** Answers with a JSON body and the given status (the 429 and 503 of rateLimit). */
+function sendJson(res, status, value) {
+  const body = JSON.stringify(value)
+  res.statusCode = status
+  res.setHeader('Content-Type', 'application/json; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(body))
+  res.end(body)
+}
+
+const clientAddress = (req) => req.ip ?? req.socket?.remoteAddress
+
+/**
+ * Middleware that allows `limit` requests per `window` for each key (default: the client's
+ * address, `req.ip`) and answers the rest with 429 as @nestjs/throttler does. A store that
+ * fails answers 503, unless `failOpen` lets requests through.
+ */
+function rateLimit(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw argTypeError('options', 'an object', options)
+  }
+  const { key = clientAddress, skip, headers = true, failOpen = false } = options
+  if (typeof key !== 'function') throw argTypeError('options.key', 'a function', key)
+  if (skip !== undefined && typeof skip !== 'function') throw argTypeError('options.skip', 'a function', skip)
+  if (typeof headers !== 'boolean') throw argTypeError('options.headers', 'a boolean', headers)
+  if (typeof failOpen !== 'boolean') throw argTypeError('options.failOpen', 'a boolean', failOpen)
+  const limiter = new RateLimiter({ store: options.store, limit: options.limit, window: options.window, name: options.name })
+
+  function answer(res, next, decision) {
+    for (const [name, value] of decisionHeaders(decision, headers)) res.setHeader(name, value)
+    if (decision.allowed) next()
+    else sendJson(res, 429, TOO_MANY_REQUESTS)
+  }
+
+  function fail(res, next, error) {
+    if (!isStoreFailure(error)) next(error)
+    else if (failOpen) next()
+    else sendJson(res, 503, STORE_UNAVAILABLE)
+  }
+
+  return function rateLimitMiddleware(req, res, next) {
+    let pending
+    try {
+      if (skip !== undefined && skip(req) === true) {
+        next()
+        return
+      }
+      const k = key(req)
+      pending = typeof k?.then === 'function' ? k.then((value) => limiter[kDecide](value)) : limiter[kDecide](k)
+    } catch (error) {
+      next(error)
+      return
+    }
+    pending.then((decision) => answer(res, next, decision), (error) => fail(res, next, error))
+  }
+}
+
+module.exports = { createAuthMiddleware, requireScopes, requireRoles, rateLimit }

@@ -15,10 +15,14 @@ const {
   HttpException,
   UnauthorizedException,
   ForbiddenException,
+  applyDecorators,
+  UseGuards,
 } = require('@nestjs/common')
 const { Reflector } = require('@nestjs/core')
 const { createAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
 const { FerroAuthError, ErrorCodes, argTypeError } = require('./errors.js')
+const { RateLimiter, kDecide, TOO_MANY_REQUESTS, STORE_UNAVAILABLE, isStoreFailure, decisionHeaders } = require('./ratelimit.js')
+const { MemoryStore, storeHandle } = require('./store.js')
 
 /** DI token of the options given to `FerroAuthModule.forRoot` / `forRootAsync`. */
 const FERROAUTH_OPTIONS = 'FERROAUTH_OPTIONS'
@@ -375,6 +379,119 @@ const CurrentUser = createParamDecorator((field, context) => {
   return field === undefined || field === null ? user : user?.[field]
 })
 
+// --- rate limiting ---------------------------------------------------------------------------
+
+const RATE_LIMIT_KEY = 'ferroauth:rateLimit'
+const SKIP_RATE_LIMIT_KEY = 'ferroauth:skipRateLimit'
+
+/** The handler a request was counted for, so a guard applied at two levels counts it once. */
+const RATE_LIMITED = Symbol('ferroauth.rateLimited')
+
+/** Where rate limits live when no FerroAuthModule names a store: one per process, made on first use. */
+let defaultRateLimitStore
+
+const isFunction = (v) => typeof v === 'function'
+
+/** One @RateLimit(): its settings, checked at decoration, and a limiter per store. */
+function rateLimitRule(limit, window, opts) {
+  if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) {
+    throw argTypeError('@RateLimit() options', 'an object', opts)
+  }
+  const { name, key, failOpen = false, headers = true } = opts ?? {}
+  if (key !== undefined && !isFunction(key)) throw argTypeError('@RateLimit() options.key', 'a function', key)
+  if (typeof failOpen !== 'boolean') throw argTypeError('@RateLimit() options.failOpen', 'a boolean', failOpen)
+  if (typeof headers !== 'boolean') throw argTypeError('@RateLimit() options.headers', 'a boolean', headers)
+  const settings = { limit, window, name }
+  new RateLimiter(settings) // bad settings fail here, when the class is defined
+  const limiters = new WeakMap()
+  return Object.freeze({
+    key,
+    failOpen,
+    headers,
+    limiterFor(store) {
+      let limiter = limiters.get(store)
+      if (limiter === undefined) {
+        limiter = new RateLimiter({ ...settings, store })
+        limiters.set(store, limiter)
+      }
+      return limiter
+    },
+  })
+}
+
+/**
+ * Enforces the `@RateLimit()` of the handler (else of its controller): 429 as
+ * @nestjs/throttler answers, with `Retry-After` and `X-RateLimit-*` headers. HTTP only.
+ */
+class RateLimitGuard {
+  #store
+  #reflector
+
+  constructor(options, reflector) {
+    this.#reflector = reflector ?? new Reflector()
+    if (options !== undefined && options !== null && options.store !== undefined) {
+      storeHandle(options.store, 'options.store') // a TypeError now rather than on the first request
+      this.#store = options.store
+    }
+  }
+
+  async canActivate(context) {
+    const handler = context.getHandler()
+    const controller = context.getClass()
+    const targets = [handler, controller]
+    if (this.#reflector.getAllAndOverride(SKIP_RATE_LIMIT_KEY, targets) === true) return true
+    const rule = this.#reflector.getAllAndOverride(RATE_LIMIT_KEY, targets)
+    if (rule === undefined) return true
+    const type = context.getType()
+    if (type !== 'http') {
+      throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION,
+        `RateLimitGuard only supports HTTP handlers, not this '${type}' one: remove @RateLimit() from it, or limit it another way`)
+    }
+    const http = context.switchToHttp()
+    const request = http.getRequest()
+    if (request[RATE_LIMITED] === handler) return true
+    request[RATE_LIMITED] = handler
+
+    const store = this.#store ?? (defaultRateLimitStore ??= new MemoryStore())
+    const key = rule.key !== undefined
+      ? await rule.key(request)
+      : `${controller.name}.${handler.name}:${request.ip ?? request.socket?.remoteAddress ?? 'unknown'}`
+    let decision
+    try {
+      decision = await rule.limiterFor(store)[kDecide](key)
+    } catch (error) {
+      if (!isStoreFailure(error)) throw error
+      if (rule.failOpen) return true
+      throw new HttpException({ ...STORE_UNAVAILABLE }, 503)
+    }
+    const response = http.getResponse()
+    for (const [name, value] of decisionHeaders(decision, rule.headers)) setHeader(response, name, value)
+    if (!decision.allowed) throw new HttpException({ ...TOO_MANY_REQUESTS }, 429)
+    return true
+  }
+}
+
+Injectable()(RateLimitGuard)
+// What TypeScript would emit for constructor(@Optional() @Inject(FERROAUTH_OPTIONS) options, reflector: Reflector).
+Inject(FERROAUTH_OPTIONS)(RateLimitGuard, undefined, 0)
+Optional()(RateLimitGuard, undefined, 0)
+Reflect.defineMetadata('design:paramtypes', [Object, Reflector], RateLimitGuard)
+
+/**
+ * Allows `limit` requests per `window` on a handler or a whole controller (the handler's
+ * wins), per client address and route unless `opts.key(request)` says otherwise; applies
+ * RateLimitGuard itself.
+ */
+function RateLimit(limit, window, opts) {
+  return applyDecorators(SetMetadata(RATE_LIMIT_KEY, rateLimitRule(limit, window, opts)), UseGuards(RateLimitGuard))
+}
+
+/** Lifts the rate limit of a handler or controller (`@SkipRateLimit(false)` restores it on a handler). */
+function SkipRateLimit(skip = true) {
+  if (typeof skip !== 'boolean') throw argTypeError('skip', 'a boolean', skip)
+  return SetMetadata(SKIP_RATE_LIMIT_KEY, skip)
+}
+
 module.exports = {
   JwtAuthGuard,
   FerroAuthModule,
@@ -389,4 +506,9 @@ module.exports = {
   ROLES_KEY,
   REQUIRED_STATUS_KEY,
   REQUIRED_STATUS_MESSAGE,
+  RateLimitGuard,
+  RateLimit,
+  SkipRateLimit,
+  RATE_LIMIT_KEY,
+  SKIP_RATE_LIMIT_KEY,
 }

@@ -112,6 +112,10 @@ pub enum Error {
     StoreUnavailable(String),
     #[error("The store failed: {0}")]
     StoreFailed(String),
+
+    // Rate limiting.
+    #[error("Rate limit key is invalid: {0}")]
+    RateLimitKeyInvalid(Cow<'static, str>),
 }
 
 impl Error {
@@ -156,6 +160,8 @@ impl Error {
             Error::RefreshReused => "ERR_REFRESH_REUSED",
             Error::StoreUnavailable(_) => "ERR_STORE_UNAVAILABLE",
             Error::StoreFailed(_) => "ERR_STORE_FAILED",
+            // Rate limiting.
+            Error::RateLimitKeyInvalid(_) => "ERR_RATE_LIMIT_KEY_INVALID",
         }
     }
 

@@ -8,6 +8,7 @@ pub mod node;
 pub mod password;
 pub mod pkce;
 pub mod random;
+pub mod ratelimit;
 pub mod refresh;
 pub mod store;
 

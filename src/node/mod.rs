@@ -5,6 +5,7 @@ mod error;
 mod jwt;
 mod password;
 mod pkce;
+mod ratelimit;
 mod refresh;
 mod settle;
 mod store;

@@ -5,6 +5,7 @@
 //! shared test suite holds them to it.
 
 mod memory;
+mod ratelimit;
 mod redis;
 
 use std::sync::Arc;

@@ -68,7 +68,7 @@ enum Client {
 }
 
 #[derive(Clone)]
-enum Connection {
+pub(super) enum Connection {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
 }
@@ -119,7 +119,7 @@ impl RedisStore {
         })
     }
 
-    async fn connection(&self) -> Result<Connection> {
+    pub(super) async fn connection(&self) -> Result<Connection> {
         self.connection
             .get_or_try_init(|| async {
                 match &self.client {
@@ -152,7 +152,10 @@ impl RedisStore {
     /// Every script gives the same outcome when run twice with the same arguments (a repeated
     /// rotation answers with the same successor), so the retry changes nothing stored.
     /// Refused connections and timeouts are not retried: Redis is down, say so now.
-    async fn run<T: FromRedisValue>(&self, invocation: ScriptInvocation<'_>) -> Result<T> {
+    pub(super) async fn run<T: FromRedisValue>(
+        &self,
+        invocation: ScriptInvocation<'_>,
+    ) -> Result<T> {
         self.bounded(async {
             let mut retried = false;
             loop {
@@ -169,7 +172,7 @@ impl RedisStore {
         .await
     }
 
-    async fn bounded<T>(&self, operation: impl Future<Output = Result<T>>) -> Result<T> {
+    pub(super) async fn bounded<T>(&self, operation: impl Future<Output = Result<T>>) -> Result<T> {
         let limit = self.config.command_timeout;
         tokio::time::timeout(limit, operation)
             .await
@@ -198,6 +201,10 @@ impl RedisStore {
             }
         })
         .await
+    }
+
+    pub(super) fn key_prefix(&self) -> &str {
+        &self.config.key_prefix
     }
 
     fn family_key(&self, key: FamilyKey<'_>) -> String {
@@ -341,7 +348,7 @@ fn number(text: &str) -> Result<u64> {
         .map_err(|_| Error::StoreFailed(format!("unexpected number {text:?} in a reply")))
 }
 
-fn unexpected(operation: &str) -> Error {
+pub(super) fn unexpected(operation: &str) -> Error {
     Error::StoreFailed(format!("unexpected reply from Redis to {operation}"))
 }
 
@@ -350,13 +357,13 @@ fn unavailable(error: RedisError) -> Error {
 }
 
 /// The connection broke while a command was in flight (not refused, not timed out).
-fn answer_lost(error: &RedisError) -> bool {
+pub(super) fn answer_lost(error: &RedisError) -> bool {
     error.is_connection_dropped() && !error.is_connection_refusal()
 }
 
 /// Connection trouble is "unavailable" (retry later); anything the server itself refused
 /// (a wrong key type under the prefix, out of memory, a script error) is "failed".
-fn classify(error: RedisError) -> Error {
+pub(super) fn classify(error: RedisError) -> Error {
     if error.is_io_error()
         || error.is_connection_refusal()
         || error.is_timeout()

@@ -1,0 +1,129 @@
+//! Bindings for `crate::ratelimit`: `consume` and `reset` return a promise of their value or a
+//! `Failure` (`{ code, message }`). On the memory store the promise is settled before it is
+//! returned (a few map updates, cheaper than a trip through the runtime); Redis calls settle
+//! from the tokio runtime.
+
+// napi-derive registers constants only outside test builds, where they look unused.
+#![cfg_attr(test, allow(dead_code))]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+
+use napi::bindgen_prelude::{Either, PromiseRaw, ToNapiValue};
+use napi::Env;
+use napi_derive::napi;
+
+use super::error::{millis, outcome, to_js, Result};
+use super::jwt::Failure;
+use super::settle::spawn_settled;
+use super::store::StoreHandle;
+use crate::ratelimit::{self, LimiterConfig, RateLimiter};
+
+/// The longest rate-limit key, in UTF-8 bytes.
+#[napi]
+pub const MAX_RATE_LIMIT_KEY_BYTES: u32 = ratelimit::MAX_KEY_BYTES as u32;
+
+/// `RateLimiter` options as the JS layer passes them (types checked there).
+#[napi(object)]
+pub struct RateLimitOptions {
+    pub limit: f64,
+    pub window: Either<f64, String>,
+    pub name: Option<String>,
+}
+
+#[napi(object)]
+pub struct RateLimitDecision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    pub retry_after: u32,
+    pub reset_at: f64,
+    /// Whole seconds until `reset_at`, on the clock of the decision (the server's, for Redis).
+    pub reset_after: u32,
+}
+
+#[napi]
+pub struct RateLimiterHandle {
+    limiter: Arc<RateLimiter>,
+}
+
+impl RateLimiterHandle {
+    /// Runs `work`; on the memory store its future is ready at the first poll.
+    fn spawn<'env, T, F, Fut>(
+        &self,
+        env: &'env Env,
+        work: F,
+    ) -> napi::Result<PromiseRaw<'env, Either<T, Failure>>>
+    where
+        T: ToNapiValue + Send + 'static,
+        F: FnOnce(Arc<RateLimiter>) -> Fut,
+        Fut: Future<Output = crate::Result<T>> + Send + 'static,
+    {
+        let mut future = Box::pin(work(self.limiter.clone()));
+        if self.limiter.is_in_process() {
+            let mut cx = std::task::Context::from_waker(Waker::noop());
+            if let Poll::Ready(result) = future.as_mut().poll(&mut cx) {
+                return PromiseRaw::resolve(env, outcome(result));
+            }
+            // Not expected; the runtime polls it again with a real waker.
+        }
+        spawn_settled(env, future)
+    }
+}
+
+#[napi]
+impl RateLimiterHandle {
+    #[napi(constructor)]
+    pub fn new(store: &StoreHandle, options: RateLimitOptions) -> Result<Self> {
+        let window = millis(&Some(options.window), "window")?.unwrap_or(0);
+        let config = LimiterConfig {
+            limit: options.limit,
+            window,
+            name: options.name,
+        };
+        let limiter = RateLimiter::new(store.store.clone(), config).map_err(to_js)?;
+        Ok(RateLimiterHandle {
+            limiter: Arc::new(limiter),
+        })
+    }
+
+    #[napi(getter)]
+    pub fn limit(&self) -> u32 {
+        self.limiter.limit()
+    }
+
+    /// The window, in seconds.
+    #[napi(getter)]
+    pub fn window_seconds(&self) -> f64 {
+        self.limiter.window() as f64 / 1000.0
+    }
+
+    #[napi(ts_return_type = "Promise<RateLimitDecision | Failure>")]
+    pub fn consume<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+    ) -> napi::Result<PromiseRaw<'env, Either<RateLimitDecision, Failure>>> {
+        self.spawn(env, |limiter| async move {
+            let d = limiter.consume(&key).await?;
+            Ok(RateLimitDecision {
+                allowed: d.allowed,
+                limit: d.limit,
+                remaining: d.remaining,
+                retry_after: d.retry_after,
+                reset_at: d.reset_at as f64,
+                reset_after: d.reset_after,
+            })
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<boolean | Failure>")]
+    pub fn reset<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+    ) -> napi::Result<PromiseRaw<'env, Either<bool, Failure>>> {
+        self.spawn(env, |limiter| async move { limiter.reset(&key).await })
+    }
+}

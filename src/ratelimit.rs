@@ -175,8 +175,14 @@ fn now_ms() -> u64 {
 
 fn check_limit(limit: f64) -> Result<u32> {
     if !(limit.fract() == 0.0 && (1.0..=MAX_LIMIT as f64).contains(&limit)) {
+        // Spelled as JavaScript prints numbers, since that is where it came from.
+        let got = match limit {
+            f64::INFINITY => "Infinity".to_owned(),
+            f64::NEG_INFINITY => "-Infinity".to_owned(),
+            _ => limit.to_string(),
+        };
         return Err(Error::invalid_option(format!(
-            "limit must be an integer from 1 to {MAX_LIMIT}, got {limit}"
+            "limit must be an integer from 1 to {MAX_LIMIT}, got {got}"
         )));
     }
     Ok(limit as u32)
@@ -495,10 +501,17 @@ mod tests {
                 e.to_string()
             }
         };
-        for limit in [0.0, -1.0, 1.5, 100_001.0, f64::NAN, f64::INFINITY] {
+        for (limit, shown) in [
+            (0.0, "0"),
+            (-1.0, "-1"),
+            (1.5, "1.5"),
+            (100_001.0, "100001"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "Infinity"),
+        ] {
             assert_eq!(
                 message(limit, W, None),
-                format!("limit must be an integer from 1 to 100000, got {limit}")
+                format!("limit must be an integer from 1 to 100000, got {shown}")
             );
         }
         assert!(limiter(100_000.0, W, None).is_ok());

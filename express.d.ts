@@ -1,6 +1,6 @@
 /// <reference types="node" />
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { JWTPayload, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
+import type { JWTPayload, RateLimiterOptions, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
 
 export type { JWTPayload, TokenVerifierOptions, UserPayload } from './index.js'
 
@@ -162,5 +162,40 @@ export declare function requireRoles(...roles: string[]): AuthMiddleware
  *   res.json({ accessToken: signer.sign({ sub: next.userId }) })
  * })
  */
+/**
+ * Options of {@link rateLimit}: those of {@link RateLimiterOptions}, and how requests map to keys.
+ * @example
+ * const options: RateLimitOptions = { limit: 5, window: '15m', store, key: (req) => req.body.email }
+ */
+export interface RateLimitOptions<Req extends IncomingMessage = AuthRequest> extends RateLimiterOptions {
+  /** The key a request counts under. Default: the client's address, `req.ip`. */
+  key?: (req: Req) => string | Promise<string>
+  /** Return true to let a request through uncounted. */
+  skip?: (req: Req) => boolean
+  /** Set `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds) on every response. Default true. */
+  headers?: boolean
+  /** Let requests through when the store fails, instead of answering 503. Default false. */
+  failOpen?: boolean
+}
+
+/**
+ * Middleware that allows `limit` requests per `window` for each key, as a sliding window
+ * (see {@link RateLimiter}). Denied requests get 429
+ * `{"statusCode":429,"message":"ThrottlerException: Too Many Requests"}` (what
+ * @nestjs/throttler sends) with `Retry-After: <seconds>`; a failing store gets 503
+ * `{"statusCode":503,"message":"Rate limit store is unavailable","error":"Service Unavailable"}`
+ * unless `failOpen`. Errors from `key` (and an invalid key) go to `next(error)`.
+ *
+ * Middlewares with the same limit and window (and no `name`) count into one log per key, so
+ * give per-route limits a `name` each.
+ * @example
+ * import express from 'express'
+ * import { rateLimit } from 'ferroauth/express'
+ *
+ * app.use('/api', rateLimit({ limit: 100, window: '1m', store }))
+ * app.post('/auth/login', express.json(), rateLimit({ limit: 5, window: '15m', name: 'login', key: (req) => String(req.body.email).toLowerCase() }), login)
+ */
+export declare function rateLimit<Req extends IncomingMessage = AuthRequest>(options: RateLimitOptions<Req>): AuthMiddleware
+
 export { setRefreshCookie, clearRefreshCookie, readRefreshCookie } from './index.js'
 export type { RefreshCookieOptions, RefreshCookieRequest, RefreshCookieResponse, RefreshCookieToken } from './index.js'

@@ -82,6 +82,7 @@ export type ErrorCode =
   | 'ERR_REFRESH_REUSED'
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_STORE_FAILED'
+  | 'ERR_RATE_LIMIT_KEY_INVALID'
 
 /** The codes as a frozen object, for comparisons without string literals. */
 export declare const ErrorCodes: Readonly<{ [C in ErrorCode]: C }>
@@ -654,6 +655,66 @@ export declare function createRefreshToken(
  * const row = await db.sessions.findOne({ hash: hashRefreshToken(readRefreshCookie(req) ?? '') })
  */
 export declare function hashRefreshToken(token: string, options?: RefreshTokenHashOptions): string
+
+// ---------------------------------------------------------------------------------------
+// Rate limiting
+
+export interface RateLimiterOptions {
+  /** Where the counts live. Default: a new {@link MemoryStore} (this limiter's own). */
+  store?: Store
+  /** Allowed hits per window: an integer from 1 to 100000. */
+  limit: number
+  /** The window: seconds, or a duration string like `'1m'`; from 1 ms to 1 year. */
+  window: Duration
+  /**
+   * Limiters with the same name share their counts (per key), whatever their limit and
+   * window. Without one, only limiters with the same limit and window share. Letters,
+   * digits, `_`, `-`, `.`; up to 64.
+   */
+  name?: string
+}
+
+/** The outcome of one {@link RateLimiter.consume}. */
+export interface RateLimitResult {
+  /** Whether this hit is allowed (and so counted). */
+  allowed: boolean
+  /** The limiter's limit. */
+  limit: number
+  /** Hits still allowed now, after this one. */
+  remaining: number
+  /** Whole seconds (rounded up) until a hit would be allowed; 0 when this one was. */
+  retryAfter: number
+  /** When the full allowance is back (a window after the newest counted hit). */
+  resetAt: Date
+}
+
+/**
+ * "At most `limit` hits per `window`" for each key, as an exact sliding window: never more
+ * than `limit` allowed hits in *any* span of `window` (no double burst where fixed windows
+ * meet). Denied hits are not counted, so hammering a locked key does not extend the lockout.
+ * On a {@link RedisStore} every app server counts into the same log, on the Redis clock.
+ *
+ * Rejections are {@link FerroAuthError}s: `ERR_RATE_LIMIT_KEY_INVALID` (an empty key, or one
+ * longer than 1024 UTF-8 bytes), `ERR_STORE_UNAVAILABLE`, `ERR_STORE_FAILED`; bad options
+ * throw `ERR_INVALID_OPTION` from the constructor.
+ *
+ * @example
+ * const loginLimiter = new RateLimiter({ store: new RedisStore({ url }), limit: 5, window: '15m', name: 'login' })
+ * const { allowed, retryAfter } = await loginLimiter.consume(email.toLowerCase())
+ * if (!allowed) return res.set('Retry-After', String(retryAfter)).status(429).end()
+ * if (await verifyPassword(user.passwordHash, password)) await loginLimiter.reset(email.toLowerCase())
+ */
+export declare class RateLimiter {
+  constructor(options: RateLimiterOptions)
+  /** Allowed hits per window. */
+  readonly limit: number
+  /** The window, in seconds. */
+  readonly window: number
+  /** One hit for `key`: allowed and counted, or denied and not counted. */
+  consume(key: string): Promise<RateLimitResult>
+  /** Forgets `key`'s hits (e.g. after a successful login). */
+  reset(key: string): Promise<void>
+}
 
 // ---------------------------------------------------------------------------------------
 // Refresh-token cookies

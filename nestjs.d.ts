@@ -11,7 +11,7 @@ import type {
   Type,
 } from '@nestjs/common'
 import type { Reflector } from '@nestjs/core'
-import type { JWTPayload, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
+import type { Duration, JWTPayload, MemoryStore, Store, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
 
 export type { JWTPayload, UserPayload } from './index.js'
 
@@ -56,6 +56,11 @@ export interface JwtAuthGuardOptions extends TokenVerifierOptions {
   requestProperty?: string
   /** The user's current status, compared with the statuses of `@RequireStatus(...)`. */
   resolveStatus?: (user: UserPayload) => unknown
+  /**
+   * Where {@link RateLimit} counts when this is the options of {@link FerroAuthModule}
+   * (JwtAuthGuard ignores it). Default: one {@link MemoryStore} for the whole app.
+   */
+  store?: Store
 }
 
 /**
@@ -236,6 +241,86 @@ export declare const REQUIRED_STATUS_KEY: 'ferroauth:requiredStatus'
  * expect(body).toEqual({ statusCode: 403, message: REQUIRED_STATUS_MESSAGE, error: 'Forbidden' })
  */
 export declare const REQUIRED_STATUS_MESSAGE: 'You do not have the required status to perform this action'
+
+/**
+ * Options of {@link RateLimit}, after its limit and window.
+ * @example
+ * const perEmail: RateLimitOptions = { name: 'login', key: (req) => String(req.body?.email).toLowerCase() }
+ */
+export interface RateLimitOptions {
+  /**
+   * Limiters with the same name share their counts per key (see `RateLimiterOptions.name`).
+   * Letters, digits, `_`, `-`, `.`; up to 64.
+   */
+  name?: string
+  /**
+   * The key a request counts under, used as it is (so routes with the same limit, window and
+   * name can share it). Default: the controller and handler names and the client's address
+   * (`request.ip`), so each route counts on its own, as with @nestjs/throttler.
+   */
+  key?: (request: any) => string | Promise<string>
+  /** Let requests through when the store fails, instead of 503. Default false. */
+  failOpen?: boolean
+  /** Set `X-RateLimit-Limit`, `-Remaining` and `-Reset` (seconds) on responses. Default true. */
+  headers?: boolean
+}
+
+/**
+ * Allows `limit` requests per `window` (seconds, or a string like `'1m'`) on a handler or a
+ * whole controller, as a sliding window (see `RateLimiter`); the handler's limit replaces the
+ * controller's. Applies {@link RateLimitGuard} by itself, so no module is needed: the counts
+ * live in one MemoryStore for the app, or in the `store` of `FerroAuthModule.forRoot({ ..., store })`.
+ *
+ * Denied: an `HttpException` 429 with the body `{ statusCode: 429, message: 'ThrottlerException: Too Many Requests' }`
+ * (as @nestjs/throttler) and `Retry-After`; `X-RateLimit-Limit`, `-Remaining` and `-Reset` on
+ * every counted response. A failing store: 503 `{ statusCode: 503, message: 'Rate limit store is unavailable', error: 'Service Unavailable' }`
+ * unless `failOpen`. Bad settings throw when the class is defined. HTTP handlers only: on a
+ * GraphQL, WebSocket or RPC handler the guard throws `ERR_INVALID_OPTION`.
+ * @example
+ * @Controller('auth')
+ * @RateLimit(100, '1m')
+ * export class AuthController {
+ *   @Post('login')
+ *   @RateLimit(5, '15m', { name: 'login', key: (req) => String(req.body?.email).toLowerCase() })
+ *   login(@Body() body: LoginDto) {}
+ * }
+ */
+export declare function RateLimit(limit: number, window: Duration, options?: RateLimitOptions): MethodDecorator & ClassDecorator
+
+/**
+ * Lifts the rate limit of a handler or a controller; `@SkipRateLimit(false)` on a handler
+ * restores its controller's.
+ * @example
+ * @SkipRateLimit()
+ * @Get('health')
+ * health() { return { ok: true } }
+ */
+export declare function SkipRateLimit(skip?: boolean): CustomDecorator<string>
+
+/**
+ * The guard behind {@link RateLimit}, which applies it; use it directly only to put it in
+ * `APP_GUARD` (handlers without `@RateLimit()` pass). Built by Nest's DI, it takes the
+ * `store` of {@link FerroAuthModule}'s options.
+ * @example
+ * providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }]
+ */
+export declare class RateLimitGuard implements CanActivate {
+  constructor(options?: { store?: Store }, reflector?: Reflector)
+  canActivate(context: ExecutionContext): Promise<boolean>
+}
+
+/**
+ * Metadata key of {@link RateLimit}.
+ * @example
+ * const limited = reflector.getAllAndOverride(RATE_LIMIT_KEY, [context.getHandler(), context.getClass()]) !== undefined
+ */
+export declare const RATE_LIMIT_KEY: 'ferroauth:rateLimit'
+/**
+ * Metadata key of {@link SkipRateLimit}.
+ * @example
+ * const skipped = reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT_KEY, [context.getHandler(), context.getClass()])
+ */
+export declare const SKIP_RATE_LIMIT_KEY: 'ferroauth:skipRateLimit'
 
 /**
  * Refresh-token cookies for controllers that take the Express response with

@@ -44,6 +44,8 @@ function keyArgument(key) {
  */
 class RateLimiter {
   #native
+  /** Where memory-store decisions land (see `consumeInto` in src/node/ratelimit.rs); undefined on Redis. */
+  #decision
 
   /**
    * @param {object} options
@@ -63,6 +65,7 @@ class RateLimiter {
       name: optional(options, 'name', isString, 'a string'),
     }
     this.#native = nativeCall(() => new native.RateLimiterHandle(store, config))
+    if (this.#native.inProcess) this.#decision = new Float64Array(6)
   }
 
   /** Allowed hits per window. */
@@ -86,7 +89,11 @@ class RateLimiter {
   }
 
   async [kDecide](key) {
-    return settle(await this.#native.consume(keyArgument(key)))
+    const out = this.#decision
+    if (out === undefined) return settle(await this.#native.consume(keyArgument(key)))
+    const failed = this.#native.consumeInto(keyArgument(key), out)
+    if (failed != null) settle(failed)
+    return { allowed: out[0] === 1, limit: out[1], remaining: out[2], retryAfter: out[3], resetAt: out[4], resetAfter: out[5] }
   }
 
   /** Forgets `key`'s hits (e.g. after a successful login). */

@@ -282,17 +282,28 @@ impl RateLimiter {
     /// `consume` on a given clock (ms); the Redis store uses the server's instead.
     pub async fn consume_at(&self, key: &str, now: u64) -> Result<Decision> {
         check_key(key)?;
-        let state = self
-            .store
-            .rate_consume(&Consume {
-                scope: &self.scope,
-                key,
-                limit: self.limit,
-                window: self.window,
-                now,
-            })
-            .await?;
+        let state = self.store.rate_consume(&self.hit(key, now)).await?;
         Ok(Decision::from_state(state, self.limit, self.window))
+    }
+
+    /// `consume` without a future on a store without I/O (the memory store); `None` otherwise.
+    pub fn consume_in_process(&self, key: &str) -> Option<Result<Decision>> {
+        let hit = self.hit(key, now_ms());
+        if let Err(error) = check_key(key) {
+            return self.is_in_process().then_some(Err(error));
+        }
+        let state = self.store.rate_consume_in_process(&hit)?;
+        Some(Ok(Decision::from_state(state, self.limit, self.window)))
+    }
+
+    fn hit<'a>(&'a self, key: &'a str, now: u64) -> Consume<'a> {
+        Consume {
+            scope: &self.scope,
+            key,
+            limit: self.limit,
+            window: self.window,
+            now,
+        }
     }
 
     /// Forgets `key` (e.g. after a successful login); true if it had a log.
@@ -457,6 +468,28 @@ mod tests {
         assert_eq!(five.scope(), same.scope());
         assert_eq!(five.scope().len(), 16);
         assert_eq!(named.scope(), "login");
+    }
+
+    #[test]
+    fn the_in_process_path_decides_like_the_async_one() {
+        let l = limiter(2.0, W, None).unwrap();
+        let first = l.consume_in_process("k").unwrap().unwrap();
+        assert_eq!(
+            (first.allowed, first.remaining, first.retry_after),
+            (true, 1, 0)
+        );
+        assert!(l.consume_in_process("k").unwrap().unwrap().allowed);
+        let denied = l.consume_in_process("k").unwrap().unwrap();
+        assert_eq!(
+            (denied.allowed, denied.remaining, denied.retry_after),
+            (false, 0, 60)
+        );
+        assert!(
+            !block_on(l.consume("k")).unwrap().allowed,
+            "one log for both paths"
+        );
+        let err = l.consume_in_process("").unwrap().unwrap_err();
+        assert_eq!(err.code(), "ERR_RATE_LIMIT_KEY_INVALID");
     }
 
     #[test]

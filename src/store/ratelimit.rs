@@ -6,6 +6,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,6 +28,14 @@ static RATE_RESET: LazyLock<Script> =
 const SWEEP_PER_WRITE: usize = 8;
 
 impl Store {
+    /// A consume that completes here and now, on a store without I/O (`None` for Redis).
+    pub fn rate_consume_in_process(&self, consume: &Consume<'_>) -> Option<LogState> {
+        match self {
+            Store::Memory(s) => Some(s.rate_limits.consume(consume)),
+            Store::Redis(_) => None,
+        }
+    }
+
     pub async fn rate_consume(&self, consume: &Consume<'_>) -> Result<LogState> {
         match self {
             Store::Memory(s) => Ok(s.rate_limits.consume(consume)),
@@ -55,6 +64,8 @@ struct Logs {
     /// log, pushed back with the log's new expiry when it turns out to have had later hits.
     expiries: BinaryHeap<Reverse<(u64, u64, String)>>,
     generations: u64,
+    /// Where `<scope>:<key>` is put together for a look-up, so a hit on a known key allocates nothing.
+    scratch: String,
 }
 
 struct Entry {
@@ -79,13 +90,18 @@ impl RateLimitTable {
     }
 
     pub fn consume(&self, c: &Consume<'_>) -> LogState {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         inner.sweep(c.now);
-        let key = memory_key(c.scope, c.key);
-        if let Some(entry) = inner.logs.get_mut(&key) {
+        inner.scratch.clear();
+        inner.scratch.push_str(c.scope);
+        inner.scratch.push(':');
+        inner.scratch.push_str(c.key);
+        if let Some(entry) = inner.logs.get_mut(inner.scratch.as_str()) {
             entry.window = entry.window.max(c.window);
             return entry.log.consume(c.now, c.limit, c.window);
         }
+        let key = inner.scratch.clone();
         inner.generations += 1;
         let generation = inner.generations;
         let mut log = SlidingLog::default();
@@ -140,11 +156,20 @@ impl Logs {
     }
 }
 
-/// A call id the script can recognise if the call is sent twice: 64 random bits.
-fn call_id() -> Result<String> {
+/// A random start for this process's call ids, drawn once.
+static CALL_IDS: LazyLock<Result<u64>> = LazyLock::new(|| {
     let mut bytes = [0u8; 8];
-    random::fill(&mut bytes)?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    random::fill(&mut bytes).map(|()| u64::from_le_bytes(bytes))
+});
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// An id the script can recognise if a call is sent twice: unique within this process (a
+/// counter) and, from a random 64-bit start, unlikely to meet another process's among the
+/// few hundred newest entries of one key; no system call per consume.
+fn call_id() -> Result<String> {
+    let start = CALL_IDS.as_ref().map_err(Clone::clone)?;
+    let id = start.wrapping_add(CALLS.fetch_add(1, Ordering::Relaxed));
+    Ok(URL_SAFE_NO_PAD.encode(id.to_le_bytes()))
 }
 
 impl RedisStore {

@@ -1,7 +1,7 @@
 -- One hit on a sliding-window rate limit. KEYS: the key's log, a list of "<ms>-<call id>",
 -- oldest first, holding the allowed hits still in the window.
--- ARGV: limit, window (ms), this call's random id, '1' when the call is sent again because
--- its connection dropped before the answer came back.
+-- ARGV: limit, window (ms), this call's id, '1' when the call is sent again because its
+-- connection dropped before the answer came back.
 -- Reply: {allowed (1 or 0), hits in the window after this one, oldest, newest, now} (ms).
 --
 -- The clock is the server's, so every app server sharing this Redis counts on one clock.
@@ -22,35 +22,33 @@ local function at(entry)
   return tonumber(string.match(entry, '^%d+'))
 end
 
-local last = redis.call('LINDEX', key, -1)
-if last then
-  -- Times stay in order if the server's clock steps back.
-  local newest = at(last)
-  if newest > now then now = newest end
-end
 local cutoff = now - window
-while true do
-  local head = redis.call('LINDEX', key, 0)
-  if not head or at(head) > cutoff then break end
+local head = redis.call('LINDEX', key, 0)
+while head and at(head) <= cutoff do
   redis.call('LPOP', key)
+  head = redis.call('LINDEX', key, 0)
+end
+if not head then
+  redis.call('RPUSH', key, now .. '-' .. id)
+  redis.call('PEXPIREAT', key, now + window)
+  return {1, 1, now, now, now}
 end
 
 local count = redis.call('LLEN', key)
-if ARGV[4] == '1' and count > 0 then
+if ARGV[4] == '1' then
   local suffix = '-' .. id
   local recent = redis.call('LRANGE', key, -RESCAN, -1)
   for i = #recent, 1, -1 do
     if string.sub(recent[i], -#suffix) == suffix then
-      return {1, count, at(redis.call('LINDEX', key, 0)), at(recent[#recent]), now}
+      return {1, count, at(head), at(recent[#recent]), now}
     end
   end
 end
-
 if count < limit then
+  -- A server clock that stepped back would put this hit before the newest: it is recorded
+  -- at `now` all the same, and can only stay in the log longer than it should.
   redis.call('RPUSH', key, now .. '-' .. id)
   redis.call('PEXPIREAT', key, now + window)
-  local oldest = now
-  if count > 0 then oldest = at(redis.call('LINDEX', key, 0)) end
-  return {1, count + 1, oldest, now, now}
+  return {1, count + 1, at(head), now, now}
 end
-return {0, count, at(redis.call('LINDEX', key, 0)), at(redis.call('LINDEX', key, -1)), now}
+return {0, count, at(head), at(redis.call('LINDEX', key, -1)), now}

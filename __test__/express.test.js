@@ -613,6 +613,7 @@ describe('API surface', () => {
       'createAuthMiddleware',
       'requireScopes',
       'requireRoles',
+      'rateLimit',
       'setRefreshCookie',
       'clearRefreshCookie',
       'readRefreshCookie',

@@ -667,9 +667,9 @@ export interface RateLimiterOptions {
   /** The window: seconds, or a duration string like `'1m'`; from 1 ms to 1 year. */
   window: Duration
   /**
-   * Limiters with the same name share their counts (per key), whatever their limit and
-   * window. Without one, only limiters with the same limit and window share. Letters,
-   * digits, `_`, `-`, `.`; up to 64.
+   * Limiters with the same name share their counts (per key); each may have its own limit,
+   * but give them the same window (each drops the hits older than its own). Without a name,
+   * only limiters with the same limit and window share. Letters, digits, `_`, `-`, `.`; up to 64.
    */
   name?: string
 }

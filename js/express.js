@@ -151,19 +151,21 @@ function rateLimit(options) {
   }
 
   return function rateLimitMiddleware(req, res, next) {
-    let pending
+    let decision
     try {
       if (skip !== undefined && skip(req) === true) {
         next()
         return
       }
       const k = key(req)
-      pending = typeof k?.then === 'function' ? k.then((value) => limiter[kDecide](value)) : limiter[kDecide](k)
+      decision = typeof k?.then === 'function' ? k.then((value) => limiter[kDecide](value)) : limiter[kDecide](k)
     } catch (error) {
-      next(error)
+      fail(res, next, error)
       return
     }
-    pending.then((decision) => answer(res, next, decision), (error) => fail(res, next, error))
+    // Synchronous on the memory store, unless `key` returned a promise.
+    if (typeof decision.then === 'function') decision.then((settled) => answer(res, next, settled), (error) => fail(res, next, error))
+    else answer(res, next, decision)
   }
 }
 

@@ -5,7 +5,7 @@
 
 const native = require('../binding.js')
 const { FerroAuthError, argTypeError } = require('./errors.js')
-const { isString, isDuration, isPlainObject, optional, settle } = require('./options.js')
+const { isString, isDuration, isPlainObject, isPromise, optional, settle } = require('./options.js')
 const { MemoryStore, storeHandle, nativeCall } = require('./store.js')
 
 const { MAX_RATE_LIMIT_KEY_BYTES } = native
@@ -84,13 +84,19 @@ class RateLimiter {
    * this one was), `resetAt` when the whole allowance is back.
    */
   async consume(key) {
-    const d = await this[kDecide](key)
+    let d = this[kDecide](key)
+    if (isPromise(d)) d = await d
     return { allowed: d.allowed, limit: d.limit, remaining: d.remaining, retryAfter: d.retryAfter, resetAt: new Date(d.resetAt) }
   }
 
-  async [kDecide](key) {
+  /**
+   * The decision with `resetAfter` (seconds until `resetAt`, on the store's clock), for the
+   * adapters: on the memory store made during the call and returned as it is (a bad key
+   * throws), on Redis a promise of it.
+   */
+  [kDecide](key) {
     const out = this.#decision
-    if (out === undefined) return settle(await this.#native.consume(keyArgument(key)))
+    if (out === undefined) return this.#native.consume(keyArgument(key)).then(settle)
     const failed = this.#native.consumeInto(keyArgument(key), out)
     if (failed != null) settle(failed)
     return { allowed: out[0] === 1, limit: out[1], remaining: out[2], retryAfter: out[3], resetAt: out[4], resetAfter: out[5] }

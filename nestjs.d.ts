@@ -77,7 +77,9 @@ export declare const FERROAUTH_OPTIONS: 'FERROAUTH_OPTIONS'
  * (so the `APP_GUARD` factory below covers it), else every request fails with an error naming both fixes.
  *
  * Reads the request of 'http' contexts, of 'graphql' ones (the `req` of the GraphQL context),
- * and, with a `getToken` option, authenticates 'ws' clients and 'rpc' contexts.
+ * and, with a `getToken` option, authenticates each message of 'ws' gateways and 'rpc'
+ * handlers; there it throws a `WsException` / `RpcException` (from `@nestjs/websockets` /
+ * `@nestjs/microservices`) with `{ status: 'error', statusCode, message, error }`.
  * @example
  * // As the global guard:
  * @Module({

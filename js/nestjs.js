@@ -35,6 +35,8 @@ const REQUIRED_STATUS_MESSAGE = 'You do not have the required status to perform 
 const USER = Symbol('ferroauth.user')
 /** The outcome of the last authentication of a request, so a second guard with the same options reuses it. */
 const OUTCOME = Symbol('ferroauth.outcome')
+/** Contexts whose carrier (a WebSocket client, an RPC context) may serve more than one message. */
+const PER_MESSAGE_CONTEXTS = new Set(['ws', 'rpc'])
 
 const NOT_CONFIGURED =
   'JwtAuthGuard has no options. Either import FerroAuthModule.forRoot({ secret, ... }) ' +
@@ -154,15 +156,51 @@ function setHeader(response, name, value) {
   else if (typeof response.header === 'function') response.header(name, value) // Fastify
 }
 
-/** Throws the HttpException for a failed outcome, after setting its WWW-Authenticate header. */
+/**
+ * The exception class Nest's filters understand on a WebSocket or microservice handler. Those
+ * filters answer anything else (an HttpException included) with "Internal server error" and
+ * log it, so a routine 401 would read as a crash. Required lazily: an app with such handlers
+ * has the package; one without never gets here.
+ */
+const TRANSPORT_EXCEPTIONS = { ws: ['@nestjs/websockets', 'WsException'], rpc: ['@nestjs/microservices', 'RpcException'] }
+const transportExceptionClasses = new Map()
+
+function transportExceptionClass(type) {
+  if (!transportExceptionClasses.has(type)) {
+    const [packageName, className] = TRANSPORT_EXCEPTIONS[type]
+    let Exception
+    try {
+      Exception = require(packageName)[className]
+    } catch {
+      // Not installed: the HttpException is the best there is.
+    }
+    transportExceptionClasses.set(type, typeof Exception === 'function' ? Exception : null)
+  }
+  return transportExceptionClasses.get(type)
+}
+
+/**
+ * The exception for a refused request: an HttpException over HTTP and GraphQL; over WebSocket
+ * and microservice transports a WsException / RpcException whose error is the same body with
+ * Nest's `status: 'error'` in front, which their filters send to the client as it is.
+ */
+function refusal(context, status, body) {
+  const type = context.getType()
+  if (type === 'ws' || type === 'rpc') {
+    const Exception = transportExceptionClass(type)
+    if (Exception !== null) return new Exception({ status: 'error', ...body })
+  }
+  if (status === 401) return new UnauthorizedException(body)
+  if (status === 403) return new ForbiddenException(body)
+  return new HttpException(body, status)
+}
+
+/** Throws the exception for a failed outcome, after setting its WWW-Authenticate header. */
 function reject(context, carrier, outcome) {
   if (outcome.wwwAuthenticate !== undefined) {
     setHeader(responseOf(context, carrier), 'WWW-Authenticate', outcome.wwwAuthenticate)
   }
-  const body = { ...outcome.body } // a copy: exception filters may add to it
-  if (outcome.status === 401) throw new UnauthorizedException(body)
-  if (outcome.status === 403) throw new ForbiddenException(body)
-  throw new HttpException(body, outcome.status)
+  throw refusal(context, outcome.status, { ...outcome.body }) // a copy: exception filters may add to it
 }
 
 /** What a handler asks for, read with the handler-then-controller override rule. */
@@ -227,13 +265,16 @@ class JwtAuthGuard {
     if (config === undefined) throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, NOT_CONFIGURED)
     const carrier = carrierOf(context, config)
 
+    // A WebSocket client outlives its messages and each message brings its own token, so
+    // there an outcome is reused only by guards of the same message (same handler arguments).
+    const message = PER_MESSAGE_CONTEXTS.has(context.getType()) ? context.getArgs() : undefined
     let outcome
     const previous = carrier[OUTCOME]
-    if (previous !== undefined && previous.config === config) {
+    if (previous !== undefined && previous.config === config && previous.message === message) {
       outcome = previous.outcome
     } else {
       outcome = await config.authenticate(carrier, context)
-      carrier[OUTCOME] = { config, outcome }
+      carrier[OUTCOME] = { config, message, outcome }
     }
     if (!outcome.ok) reject(context, carrier, outcome)
     const user = outcome.user
@@ -262,7 +303,7 @@ class JwtAuthGuard {
       }
       const status = await config.resolveStatus(user)
       if (!statuses.includes(status)) {
-        throw new ForbiddenException({ statusCode: 403, message: REQUIRED_STATUS_MESSAGE, error: 'Forbidden' })
+        throw refusal(context, 403, { statusCode: 403, message: REQUIRED_STATUS_MESSAGE, error: 'Forbidden' })
       }
     }
     return true

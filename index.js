@@ -15,6 +15,7 @@ const { generateCodeVerifier, generateCodeChallenge, randomToken } = require('./
 const { MemoryStore, RedisStore } = require('./js/store.js')
 const { RefreshTokenManager, createRefreshToken, hashRefreshToken } = require('./js/refresh.js')
 const { setRefreshCookie, clearRefreshCookie, readRefreshCookie } = require('./js/cookies.js')
+const { IdempotencyStore, requestFingerprint } = require('./js/idempotency.js')
 
 module.exports = {
   FerroAuthError,
@@ -42,4 +43,6 @@ module.exports = {
   setRefreshCookie,
   clearRefreshCookie,
   readRefreshCookie,
+  IdempotencyStore,
+  requestFingerprint,
 }

@@ -52,6 +52,10 @@ const ErrorCodes = Object.freeze({
   ERR_REFRESH_REUSED: 'ERR_REFRESH_REUSED',
   ERR_STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
   ERR_STORE_FAILED: 'ERR_STORE_FAILED',
+  // Request idempotency.
+  ERR_IDEMPOTENCY_MISMATCH: 'ERR_IDEMPOTENCY_MISMATCH',
+  ERR_IDEMPOTENCY_IN_PROGRESS: 'ERR_IDEMPOTENCY_IN_PROGRESS',
+  ERR_IDEMPOTENCY_KEY_INVALID: 'ERR_IDEMPOTENCY_KEY_INVALID',
 })
 
 /** Turns an error thrown by the native core (which carries a known code) into a FerroAuthError. */

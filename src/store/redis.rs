@@ -152,7 +152,10 @@ impl RedisStore {
     /// Every script gives the same outcome when run twice with the same arguments (a repeated
     /// rotation answers with the same successor), so the retry changes nothing stored.
     /// Refused connections and timeouts are not retried: Redis is down, say so now.
-    async fn run<T: FromRedisValue>(&self, invocation: ScriptInvocation<'_>) -> Result<T> {
+    pub(super) async fn run<T: FromRedisValue>(
+        &self,
+        invocation: ScriptInvocation<'_>,
+    ) -> Result<T> {
         self.bounded(async {
             let mut retried = false;
             loop {
@@ -198,6 +201,10 @@ impl RedisStore {
             }
         })
         .await
+    }
+
+    pub(super) fn key_prefix(&self) -> &str {
+        &self.config.key_prefix
     }
 
     fn family_key(&self, key: FamilyKey<'_>) -> String {
@@ -341,7 +348,7 @@ fn number(text: &str) -> Result<u64> {
         .map_err(|_| Error::StoreFailed(format!("unexpected number {text:?} in a reply")))
 }
 
-fn unexpected(operation: &str) -> Error {
+pub(super) fn unexpected(operation: &str) -> Error {
     Error::StoreFailed(format!("unexpected reply from Redis to {operation}"))
 }
 

@@ -3,7 +3,7 @@
 // `ferroauth/express`: Express (4 or 5) middleware. It does not require express itself,
 // so it also works with Connect and a plain node:http server.
 
-const { createAuthMiddleware, requireScopes, requireRoles } = require('./js/express.js')
+const { createAuthMiddleware, requireScopes, requireRoles, idempotency } = require('./js/express.js')
 const { setRefreshCookie, clearRefreshCookie, readRefreshCookie } = require('./js/cookies.js')
 
 module.exports = {
@@ -13,4 +13,5 @@ module.exports = {
   setRefreshCookie,
   clearRefreshCookie,
   readRefreshCookie,
+  idempotency,
 }

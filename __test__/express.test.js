@@ -616,6 +616,7 @@ describe('API surface', () => {
       'setRefreshCookie',
       'clearRefreshCookie',
       'readRefreshCookie',
+      'idempotency',
     ])
   })
 

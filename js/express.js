@@ -8,6 +8,7 @@
 
 const { createRequestAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
 const { argTypeError } = require('./errors.js')
+const { createRequestIdempotency } = require('./idempotent-request.js')
 
 /**
  * Where the middleware also leaves the user when `requestProperty` is not `'user'`, so that
@@ -108,4 +109,28 @@ function requireRoles(...roles) {
   return grantsMiddleware('requireRoles', 'roles', roles)
 }
 
-module.exports = { createAuthMiddleware, requireScopes, requireRoles }
+/**
+ * Middleware for `Idempotency-Key`: the first request with a key runs and its response is
+ * stored; a retry with the same key and payload gets that response again (with
+ * `Idempotent-Replayed: true`); the same key with another payload, or while the first still
+ * runs, gets a 409. Mount it after the body parser and after authentication (the key is
+ * scoped to `req.user.userId` by default).
+ */
+function idempotency(options) {
+  const { start } = createRequestIdempotency(options)
+  return function idempotencyMiddleware(req, res, next) {
+    start(req, res).then((outcome) => {
+      if (outcome.kind === 'reject') {
+        try {
+          sendFailure(res, outcome)
+        } catch (error) {
+          next(error)
+        }
+      } else if (outcome.kind !== 'replayed') {
+        next()
+      }
+    }, next)
+  }
+}
+
+module.exports = { createAuthMiddleware, requireScopes, requireRoles, idempotency }

@@ -141,4 +141,4 @@ class IdempotencyStore {
   }
 }
 
-module.exports = { IdempotencyStore, requestFingerprint, fingerprintOf, flatHeaders }
+module.exports = { IdempotencyStore, requestFingerprint, fingerprintOf }

@@ -15,8 +15,13 @@ const {
   HttpException,
   UnauthorizedException,
   ForbiddenException,
+  BadRequestException,
+  ConflictException,
+  ServiceUnavailableException,
 } = require('@nestjs/common')
 const { Reflector } = require('@nestjs/core')
+const { of } = require('rxjs')
+const { createRequestIdempotency } = require('./idempotent-request.js')
 const { createAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
 const { FerroAuthError, ErrorCodes, argTypeError } = require('./errors.js')
 
@@ -341,6 +346,7 @@ class FerroAuthModule {
 
   static forRoot(options) {
     configFor(options) // invalid options fail here, at import time, not on the first request
+    if (options.store !== undefined || options.idempotency !== undefined) idempotencyFor(options)
     return {
       module: FerroAuthModule,
       global: true,
@@ -375,6 +381,62 @@ class FerroAuthModule {
 Inject(FERROAUTH_OPTIONS)(FerroAuthModule, undefined, 0)
 Reflect.defineMetadata('design:paramtypes', [Object], FerroAuthModule)
 Module({})(FerroAuthModule)
+
+// --- idempotency ---------------------------------------------------------------------------
+
+const FASTIFY_UNSUPPORTED =
+  'IdempotencyInterceptor supports the Express platform (@nestjs/platform-express) only; ' +
+  'the Fastify platform is not supported yet'
+
+/** FerroAuthModule options -> the idempotency handler made of their `store` and `idempotency`. */
+const moduleIdempotency = new WeakMap()
+
+function idempotencyFor(moduleOptions) {
+  let handler = moduleIdempotency.get(moduleOptions)
+  if (handler === undefined) {
+    const { store, idempotency } = moduleOptions
+    if (idempotency !== undefined && !isObject(idempotency)) throw argTypeError('options.idempotency', 'an object', idempotency)
+    handler = createRequestIdempotency({ store, ...idempotency })
+    moduleIdempotency.set(moduleOptions, handler)
+  }
+  return handler
+}
+
+const exceptionFor = { 400: BadRequestException, 409: ConflictException, 503: ServiceUnavailableException }
+
+/**
+ * `Idempotency-Key` for NestJS handlers (Express platform): the first request with a key runs
+ * and its response, as written to the raw response, is stored; a retry with the same key and
+ * payload gets it again, with `Idempotent-Replayed: true`. Conflicts are HttpExceptions.
+ * Interceptors run after guards, so the key is scoped to the user JwtAuthGuard authenticated.
+ */
+class IdempotencyInterceptor {
+  #idempotency
+
+  constructor(options) {
+    this.#idempotency = isObject(options) && moduleOptions.has(options) ? idempotencyFor(options) : createRequestIdempotency(options)
+  }
+
+  async intercept(context, next) {
+    if (context.getType() !== 'http') return next.handle()
+    const http = context.switchToHttp()
+    const response = http.getResponse()
+    if (!isObject(response) || typeof response.setHeader !== 'function' || typeof response.getHeaders !== 'function') {
+      throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, FASTIFY_UNSUPPORTED)
+    }
+    const outcome = await this.#idempotency.start(http.getRequest(), response)
+    if (outcome.kind === 'reject') throw new exceptionFor[outcome.status]({ ...outcome.body })
+    // The stored answer is sent; Nest's own reply of `undefined` to a sent response writes nothing.
+    if (outcome.kind === 'replayed') return of(undefined)
+    return next.handle()
+  }
+}
+
+Injectable()(IdempotencyInterceptor)
+// What TypeScript would emit for constructor(@Optional() @Inject(FERROAUTH_OPTIONS) options).
+Inject(FERROAUTH_OPTIONS)(IdempotencyInterceptor, undefined, 0)
+Optional()(IdempotencyInterceptor, undefined, 0)
+Reflect.defineMetadata('design:paramtypes', [Object], IdempotencyInterceptor)
 
 // --- decorators ------------------------------------------------------------------------------
 
@@ -418,6 +480,7 @@ const CurrentUser = createParamDecorator((field, context) => {
 
 module.exports = {
   JwtAuthGuard,
+  IdempotencyInterceptor,
   FerroAuthModule,
   FERROAUTH_OPTIONS,
   Public,

@@ -8,7 +8,6 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::digest::{self, SHA256};
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::random;
@@ -51,68 +50,21 @@ pub fn fingerprint(method: &str, path: &str, body: Body<'_>) -> String {
             part(b"bytes");
             part(bytes);
         }
-        Body::Json(text) => match serde_json::from_str::<Value>(text) {
-            Ok(value) => {
+        Body::Json(text) => {
+            let mut form = Vec::with_capacity(text.len());
+            if canonical::canonicalize(text, &mut form).is_some() {
                 part(b"json");
-                let mut canonical = Vec::with_capacity(text.len());
-                write_canonical(&value, &mut canonical);
-                part(&canonical);
-            }
-            // Text serde_json will not take (nesting beyond its depth limit, lone surrogates):
-            // still one fingerprint per text, under its own tag, only not key-order free.
-            Err(_) => {
+                part(&form);
+            } else {
+                // Text that is not one JSON value, nests deeper than canonical::MAX_DEPTH or
+                // holds a lone surrogate: still one fingerprint per text, under its own tag,
+                // only not key-order free.
                 part(b"json-text");
                 part(text.as_bytes());
             }
-        },
+        }
     }
     hex(context.finish().as_ref())
-}
-
-/// JSON with object keys sorted (by their UTF-8 bytes) at every level and no whitespace;
-/// numbers as the f64 JavaScript holds, printed the shortest way that reads back the same.
-pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(number) => {
-            let float = number.as_f64().unwrap_or(0.0);
-            // -0 and 0 are one number to JSON.stringify.
-            let float = if float == 0.0 { 0.0 } else { float };
-            out.extend_from_slice(float.to_string().as_bytes());
-        }
-        Value::String(text) => write_string(text, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push(b'{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(key, out);
-                out.push(b':');
-                write_canonical(item, out);
-            }
-            out.push(b'}');
-        }
-    }
-}
-
-fn write_string(text: &str, out: &mut Vec<u8>) {
-    // serde_json's escaping is one fixed mapping, so equal strings give equal bytes.
-    serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -323,5 +275,6 @@ impl Idempotency {
     }
 }
 
+mod canonical;
 #[cfg(test)]
 mod tests;

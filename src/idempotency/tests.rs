@@ -12,7 +12,7 @@ fn json(method: &str, path: &str, text: &str) -> String {
 
 fn canonical(text: &str) -> String {
     let mut out = Vec::new();
-    write_canonical(&serde_json::from_str(text).unwrap(), &mut out);
+    canonical::canonicalize(text, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -259,4 +259,186 @@ fn keys_and_options_are_checked() {
             .unwrap();
         assert_eq!(error.code(), "ERR_INVALID_OPTION");
     }
+}
+
+/// The canonical form by way of a serde_json value tree: what `canonicalize` must equal.
+fn reference_canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            let f = n.as_f64().unwrap();
+            out.push_str(&(if f == 0.0 { 0.0 } else { f }).to_string());
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                reference_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(String, &Value)> = map
+                .iter()
+                .map(|(k, v)| (serde_json::to_string(k).unwrap(), v))
+                .collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&key);
+                out.push(':');
+                reference_canonical(item, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn next(seed: &mut u64, n: u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed % n
+}
+
+/// Random JSON text with random key order, whitespace, escapes and number spellings.
+fn random_json(seed: &mut u64, depth: usize, out: &mut String) {
+    let space = [" ", "", "\n  ", "\t"];
+    match if depth > 4 {
+        next(seed, 5)
+    } else {
+        next(seed, 7)
+    } {
+        0 => out.push_str(["true", "false", "null"][next(seed, 3) as usize]),
+        1 => out.push_str(
+            [
+                "0",
+                "-0",
+                "12",
+                "1.50",
+                "1e3",
+                "-2.5E-3",
+                "123456789012345678",
+                "3.0",
+            ][next(seed, 8) as usize],
+        ),
+        2 | 3 => out.push_str(
+            [
+                "\"a\"",
+                "\"\\u00e9t\\u00e9\"",
+                "\"é\"",
+                "\"q\\\"x\\\\y\\n\"",
+                "\"\\ud83d\\ude00\"",
+                "\"\\/\"",
+            ][next(seed, 6) as usize],
+        ),
+        4 => out.push_str("\"plain text\""),
+        5 => {
+            out.push('[');
+            for i in 0..next(seed, 4) {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(space[next(seed, 4) as usize]);
+                random_json(seed, depth + 1, out);
+            }
+            out.push(']');
+        }
+        _ => {
+            out.push('{');
+            let keys = [
+                "\"b\"",
+                "\"a\"",
+                "\"é\"",
+                "\"\\u0041\"",
+                "\"a\\\"b\"",
+                "\"zz\"",
+                "\"\"",
+            ];
+            let count = next(seed, 5);
+            let start = next(seed, keys.len() as u64);
+            for i in 0..count {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(space[next(seed, 4) as usize]);
+                out.push_str(keys[((start + i * 3) % keys.len() as u64) as usize]);
+                out.push_str(space[next(seed, 4) as usize]);
+                out.push(':');
+                random_json(seed, depth + 1, out);
+            }
+            out.push_str(space[next(seed, 4) as usize]);
+            out.push('}');
+        }
+    }
+}
+
+#[test]
+fn canonical_form_written_from_the_text_equals_the_value_tree_form() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..5000 {
+        let mut text = String::new();
+        random_json(&mut seed, 0, &mut text);
+        let mut expected = String::new();
+        reference_canonical(&serde_json::from_str(&text).unwrap(), &mut expected);
+        assert_eq!(canonical(&text), expected, "{text}");
+    }
+}
+
+#[test]
+fn text_that_is_not_one_json_value_has_no_canonical_form() {
+    let deep_ok = format!(
+        "{}{}",
+        "[".repeat(canonical::MAX_DEPTH + 1),
+        "]".repeat(canonical::MAX_DEPTH + 1)
+    );
+    assert!(canonical::canonicalize(&deep_ok, &mut Vec::new()).is_some());
+    let too_deep = format!(
+        "{}{}",
+        "[".repeat(canonical::MAX_DEPTH + 2),
+        "]".repeat(canonical::MAX_DEPTH + 2)
+    );
+    for bad in [
+        "",
+        " ",
+        "{",
+        "[1,]",
+        "[1 2]",
+        "{\"a\"}",
+        "{\"a\":1,}",
+        "{a:1}",
+        "01",
+        "1.",
+        "-",
+        "1e",
+        ".5",
+        "tru",
+        "nul",
+        "\"abc",
+        "\"a\u{1}\"",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\ud800\"",
+        "\"\\udc00\"",
+        "\"\\ud800\\u0041\"",
+        "1 2",
+        "{} x",
+        "[\"a\"]]",
+        &too_deep,
+    ] {
+        let mut out = b"kept".to_vec();
+        assert!(canonical::canonicalize(bad, &mut out).is_none(), "{bad:?}");
+        assert_eq!(out, b"kept", "{bad:?} left output behind");
+    }
+    // Repeated keys (never from JSON.stringify) keep both members, in a fixed order.
+    assert_eq!(
+        canonical(r#"{"b":1,"a":2,"a":1}"#),
+        r#"{"a":2,"a":1,"b":1}"#
+    );
 }

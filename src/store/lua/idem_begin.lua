@@ -2,9 +2,9 @@
 -- ARGV: fingerprint, lease, lock ttl (ms).
 -- Replies {'started'} | {'done', response} | {'mismatch'} | {'in_progress'}.
 -- Run twice with one lease (a lost answer re-sent) it answers 'started' both times.
-local r = redis.call('HMGET', KEYS[1], 'fp', 'lease', 'state', 'resp')
+local r = redis.call('HMGET', KEYS[1], 'fp', 'lease', 'state')
 if not r[1] or r[3] == 'a' then
-  redis.call('DEL', KEYS[1])
+  -- An aborted record never had a response: these fields are all it holds.
   redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'lease', ARGV[2], 'state', 'p')
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   return {'started'}
@@ -18,4 +18,4 @@ if r[3] == 'p' then
   end
   return {'in_progress'}
 end
-return {'done', r[4]}
+return {'done', redis.call('HGET', KEYS[1], 'resp')}

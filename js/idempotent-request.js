@@ -112,12 +112,12 @@ function createRequestIdempotency(options) {
       replay(res, begun.response)
       return REPLAYED
     }
-    capture(res, (response) => settle(key, begun.lease, response))
+    capture(res, (response) => finish(key, begun.lease, response))
     return RUN
   }
 
   /** Stores what the handler answered, or releases the key for an answer a retry should not get. */
-  async function settle(key, lease, response) {
+  async function finish(key, lease, response) {
     try {
       if (response === undefined || response.status >= 500 || RETRYABLE_STATUSES.has(response.status)) {
         await store.abort(key, lease)
@@ -130,7 +130,7 @@ function createRequestIdempotency(options) {
     }
   }
 
-  return { start, store }
+  return { start }
 }
 
 /** Sends a stored response: its status, headers and body as stored, plus `Idempotent-Replayed`. */

@@ -9,6 +9,17 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class IdempotencyHandle {
+  constructor(store: StoreHandle, options: IdempotencyOptions)
+  /** The configured ttl and lockTtl, in seconds. */
+  get ttlSeconds(): number
+  get lockTtlSeconds(): number
+  begin(key: string, fingerprint: string): Promise<BeginResult | Failure>
+  /** `headers` is a flat list of names and values. */
+  complete(key: string, lease: string, status: number, headers: Array<string>, body: Buffer): Promise<boolean | Failure>
+  abort(key: string, lease: string): Promise<boolean | Failure>
+}
+
 export declare class NativeTokenSigner {
   constructor(config: SignerConfig)
   get algorithm(): string
@@ -74,6 +85,18 @@ export declare class StoreHandle {
   size(): number
 }
 
+/**
+ * `begin`'s answer: `{ replay: false, lease }` or `{ replay: true, status, headers, body }`,
+ * headers as a flat list of names and values.
+ */
+export interface BeginResult {
+  replay: boolean
+  lease?: string
+  status?: number
+  headers?: Array<string>
+  body?: Buffer
+}
+
 export declare function checkPasswordPolicy(password: string, config: PasswordPolicyConfig): PasswordPolicyReport | Failure
 
 /** Advice about the configuration, for `process.emitWarning`. */
@@ -109,11 +132,20 @@ export declare function hashPasswordTask(password: string, config: PasswordHashC
 
 export declare function hashRefreshToken(token: string, secret?: string | Buffer | undefined | null): string | Failure
 
+/** `IdempotencyStore` options as the JS layer passes them (types checked there). */
+export interface IdempotencyOptions {
+  ttl?: number | string
+  lockTtl?: number | string
+}
+
 export interface IssuedToken {
   token: string
   familyId: string
   expiresAt: number
 }
+
+/** The longest idempotency key, in UTF-8 bytes. */
+export declare const MAX_IDEMPOTENCY_KEY_BYTES: number
 
 /** The longest password, in UTF-8 bytes; the JS layer cuts longer strings before copying. */
 export declare const MAX_PASSWORD_BYTES: number
@@ -206,6 +238,12 @@ export interface RefreshOptions {
   reuseGrace?: number | string
   secret?: string | Buffer
 }
+
+/**
+ * SHA-256 (hex) of a request: `body` is JSON text to canonicalise when `json` is true, else
+ * raw bytes (a string's UTF-8, or a Buffer); absent means no body.
+ */
+export declare function requestFingerprint(method: string, path: string, body: string | Buffer | undefined | null, json: boolean): string
 
 export interface RotatedToken {
   token: string

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.IdempotencyHandle = nativeBinding.IdempotencyHandle
 module.exports.NativeTokenSigner = nativeBinding.NativeTokenSigner
 module.exports.NativeTokenVerifier = nativeBinding.NativeTokenVerifier
 module.exports.RateLimiterHandle = nativeBinding.RateLimiterHandle
@@ -847,6 +848,7 @@ module.exports.generateCodeVerifier = nativeBinding.generateCodeVerifier
 module.exports.hashPasswordSync = nativeBinding.hashPasswordSync
 module.exports.hashPasswordTask = nativeBinding.hashPasswordTask
 module.exports.hashRefreshToken = nativeBinding.hashRefreshToken
+module.exports.MAX_IDEMPOTENCY_KEY_BYTES = nativeBinding.MAX_IDEMPOTENCY_KEY_BYTES
 module.exports.MAX_PASSWORD_BYTES = nativeBinding.MAX_PASSWORD_BYTES
 module.exports.MAX_PASSWORD_HASH_LENGTH = nativeBinding.MAX_PASSWORD_HASH_LENGTH
 module.exports.MAX_RATE_LIMIT_KEY_BYTES = nativeBinding.MAX_RATE_LIMIT_KEY_BYTES
@@ -855,5 +857,6 @@ module.exports.parseDuration = nativeBinding.parseDuration
 module.exports.passwordNeedsRehash = nativeBinding.passwordNeedsRehash
 module.exports.randomToken = nativeBinding.randomToken
 module.exports.REFRESH_TOKEN_LENGTH = nativeBinding.REFRESH_TOKEN_LENGTH
+module.exports.requestFingerprint = nativeBinding.requestFingerprint
 module.exports.verifyPasswordOrDummyTask = nativeBinding.verifyPasswordOrDummyTask
 module.exports.verifyPasswordTask = nativeBinding.verifyPasswordTask

@@ -1,8 +1,8 @@
 /// <reference types="node" />
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { JWTPayload, RateLimiterOptions, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
+import type { IdempotencyOptions, JWTPayload, RateLimiterOptions, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
 
-export type { JWTPayload, TokenVerifierOptions, UserPayload } from './index.js'
+export type { IdempotencyOptions, JWTPayload, TokenVerifierOptions, UserPayload } from './index.js'
 
 declare global {
   namespace Express {
@@ -162,6 +162,26 @@ export declare function requireRoles(...roles: string[]): AuthMiddleware
  *   res.json({ accessToken: signer.sign({ sub: next.userId }) })
  * })
  */
+/**
+ * `Idempotency-Key` middleware. Mount it after the body parser and after
+ * {@link createAuthMiddleware}. The first request with a key runs and its response (status,
+ * headers but `Set-Cookie`, body) is stored before it finishes; a retry with the same key,
+ * method, URL and body gets it again with `Idempotent-Replayed: true`, and the handler does
+ * not run. 5xx, 408, 425 and 429 answers are not stored: a retry runs again. Answers of its own,
+ * as JSON `{ statusCode, message, error }`:
+ * - 409 `Idempotency key already used with a different payload`
+ * - 409 `A request with this idempotency key is still being processed`
+ * - 400 for a missing (with `required`), empty, over-long or non-ASCII key
+ * - 503 `Idempotency store is unavailable`
+ * @example
+ * app.use(express.json())
+ * app.use(createAuthMiddleware({ secret: process.env.JWT_ACCESS_SECRET! }))
+ * app.post('/orders', idempotency({ store: new RedisStore({ url }) }), (req, res) => {
+ *   res.status(201).json(createOrder(req.user!.userId, req.body))
+ * })
+ */
+export declare function idempotency(options?: IdempotencyOptions): AuthMiddleware
+
 /**
  * Options of {@link rateLimit}: those of {@link RateLimiterOptions}, and how requests map to keys.
  * @example

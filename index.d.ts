@@ -82,6 +82,9 @@ export type ErrorCode =
   | 'ERR_REFRESH_REUSED'
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_STORE_FAILED'
+  | 'ERR_IDEMPOTENCY_MISMATCH'
+  | 'ERR_IDEMPOTENCY_IN_PROGRESS'
+  | 'ERR_IDEMPOTENCY_KEY_INVALID'
   | 'ERR_RATE_LIMIT_KEY_INVALID'
 
 /** The codes as a frozen object, for comparisons without string literals. */
@@ -842,3 +845,114 @@ export interface RefreshCookieRequest {
  * })
  */
 export declare function readRefreshCookie(req: RefreshCookieRequest, options?: RefreshCookieOptions): string | undefined
+
+// ---------------------------------------------------------------------------------------
+// Request idempotency
+
+/** What {@link requestFingerprint} covers. */
+export interface FingerprintRequest {
+  /** Compared upper-cased. */
+  method: string
+  /** The path with its query string, e.g. Express's `req.originalUrl`. */
+  path: string
+  /**
+   * A parsed JSON body (compared in canonical form: key order does not matter), a string or
+   * bytes (compared as they are), or `undefined` for no body.
+   */
+  body?: unknown
+}
+
+/**
+ * SHA-256 (64 lowercase hex digits) of a request: its method, path and body, each framed
+ * so no two different requests share a fingerprint. JSON bodies are canonicalised
+ * (keys sorted at every level, no whitespace, numbers as JavaScript holds them), so
+ * `{ a: 1, b: 2 }` and `{ b: 2, a: 1 }` are the same payload; the string `'{}'` and the
+ * object `{}` are not.
+ * @example
+ * const fingerprint = requestFingerprint({ method: req.method, path: req.originalUrl, body: req.body })
+ */
+export declare function requestFingerprint(request: FingerprintRequest): string
+
+export interface IdempotencyStoreOptions {
+  /** Where records live. Default: a new {@link MemoryStore} (one process only). */
+  store?: Store
+  /** How long a completed response is replayed, from its completion. Default `'10m'`. */
+  ttl?: Duration
+  /**
+   * How long a started request holds its key. Default: `ttl`, so a handler never runs twice
+   * for one key; a process that dies mid-request leaves its key in progress (409) until then.
+   */
+  lockTtl?: Duration
+}
+
+/** A response as stored and replayed. */
+export interface IdempotentResponse {
+  status: number
+  /** Names as given (lower-case from `res.getHeaders()`); a repeated header as an array. */
+  headers: Record<string, string | string[]>
+  body: Buffer
+}
+
+/** What {@link IdempotencyStore.complete} takes: headers may hold numbers, the body a string. */
+export interface IdempotentResponseInput {
+  status: number
+  headers?: Record<string, string | number | readonly string[]>
+  body?: Buffer | Uint8Array | string | null
+}
+
+export type IdempotencyBegin =
+  /** The first request with this key: run it, then `complete` or `abort` with `lease`. */
+  | { replay: false; lease: string }
+  /** Done before with the same fingerprint: send `response` again. */
+  | { replay: true; response: IdempotentResponse }
+
+/**
+ * Records of idempotent requests. `begin` is one atomic step: the first request with a key
+ * gets a lease and runs; later ones replay its stored response, or reject with
+ * `ERR_IDEMPOTENCY_MISMATCH` (same key, another fingerprint) or `ERR_IDEMPOTENCY_IN_PROGRESS`
+ * (the first still runs). Keys are 1 to 1024 UTF-8 bytes (`ERR_IDEMPOTENCY_KEY_INVALID`);
+ * the store holds only their SHA-256. Store failures: `ERR_STORE_UNAVAILABLE`, `ERR_STORE_FAILED`.
+ * @example
+ * const idem = new IdempotencyStore({ store: new RedisStore({ url }), ttl: '10m' })
+ * const begun = await idem.begin(`${userId}:${key}`, requestFingerprint({ method, path, body }))
+ * if (begun.replay) return send(begun.response)
+ * try {
+ *   const response = await run()
+ *   await idem.complete(`${userId}:${key}`, begun.lease, response)
+ *   return send(response)
+ * } catch (error) {
+ *   await idem.abort(`${userId}:${key}`, begun.lease)
+ *   throw error
+ * }
+ */
+export declare class IdempotencyStore {
+  constructor(options?: IdempotencyStoreOptions)
+  /** How long a completed response is replayed, in seconds. */
+  readonly ttl: number
+  /** How long a started request holds its key, in seconds. */
+  readonly lockTtl: number
+  begin(key: string, fingerprint: string): Promise<IdempotencyBegin>
+  /** Stores the response for `ttl`; `false` if the lease was lost (its `lockTtl` passed). */
+  complete(key: string, lease: string, response: IdempotentResponseInput): Promise<boolean>
+  /** Releases the key so that a retry runs again; `false` if the lease no longer held it. */
+  abort(key: string, lease: string): Promise<boolean>
+}
+
+/**
+ * Options of the `idempotency()` Express middleware and of NestJS's `IdempotencyInterceptor`.
+ * @example
+ * const options: IdempotencyOptions = { store: new RedisStore({ url }), ttl: '10m', required: true }
+ */
+export interface IdempotencyOptions extends IdempotencyStoreOptions {
+  /** Methods that take a key; others pass through. Default `['POST', 'PUT', 'PATCH', 'DELETE']`. */
+  methods?: string[]
+  /** The header holding the key (at most 255 printable ASCII characters). Default `'Idempotency-Key'`. */
+  header?: string
+  /** Answer 400 `<header> header is required` to a request without it. Default false. */
+  required?: boolean
+  /**
+   * Whose key it is: the same key from two scopes is two keys, so one user can never replay
+   * another's response. Default `req.user?.userId ?? ''`.
+   */
+  scope?: (req: import('node:http').IncomingMessage & { user?: UserPayload; [property: string]: any }) => string | number | Promise<string | number>
+}

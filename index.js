@@ -15,6 +15,7 @@ const { generateCodeVerifier, generateCodeChallenge, randomToken } = require('./
 const { MemoryStore, RedisStore } = require('./js/store.js')
 const { RefreshTokenManager, createRefreshToken, hashRefreshToken } = require('./js/refresh.js')
 const { setRefreshCookie, clearRefreshCookie, readRefreshCookie } = require('./js/cookies.js')
+const { IdempotencyStore, requestFingerprint } = require('./js/idempotency.js')
 const { RateLimiter } = require('./js/ratelimit.js')
 
 module.exports = {
@@ -43,5 +44,7 @@ module.exports = {
   setRefreshCookie,
   clearRefreshCookie,
   readRefreshCookie,
+  IdempotencyStore,
+  requestFingerprint,
   RateLimiter,
 }

@@ -1,19 +1,22 @@
 /// <reference types="node" />
 import type {
+  CallHandler,
   CanActivate,
   CustomDecorator,
   DynamicModule,
   ExecutionContext,
   InjectionToken,
   ModuleMetadata,
+  NestInterceptor,
   OptionalFactoryDependency,
   PipeTransform,
   Type,
 } from '@nestjs/common'
 import type { Reflector } from '@nestjs/core'
-import type { Duration, JWTPayload, MemoryStore, Store, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
+import type { Observable } from 'rxjs'
+import type { Duration, IdempotencyOptions, JWTPayload, MemoryStore, Store, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
 
-export type { JWTPayload, UserPayload } from './index.js'
+export type { IdempotencyOptions, JWTPayload, UserPayload } from './index.js'
 
 /**
  * Options of {@link JwtAuthGuard} and {@link FerroAuthModule}: how to verify tokens (the
@@ -56,11 +59,26 @@ export interface JwtAuthGuardOptions extends TokenVerifierOptions {
   requestProperty?: string
   /** The user's current status, compared with the statuses of `@RequireStatus(...)`. */
   resolveStatus?: (user: UserPayload) => unknown
+}
+
+/**
+ * Options of {@link FerroAuthModule}: the guard's, plus the store and idempotency settings
+ * {@link IdempotencyInterceptor} uses (the guard ignores them).
+ * @example
+ * FerroAuthModule.forRoot({
+ *   secret: process.env.JWT_ACCESS_SECRET!,
+ *   store: new RedisStore({ url: process.env.REDIS_URL }),
+ *   idempotency: { ttl: '10m' },
+ * })
+ */
+export interface FerroAuthModuleOptions extends JwtAuthGuardOptions {
   /**
-   * Where {@link RateLimit} counts when this is the options of {@link FerroAuthModule}
-   * (JwtAuthGuard ignores it). Default: one {@link MemoryStore} for the whole app.
+   * The store of the stateful parts: idempotency records, and the counts of {@link RateLimit}
+   * (JwtAuthGuard ignores it). Default: a MemoryStore (for rate limits, one for the whole app).
    */
   store?: Store
+  /** {@link IdempotencyInterceptor}'s options; its `store` defaults to `store` above. */
+  idempotency?: IdempotencyOptions
 }
 
 /**
@@ -82,7 +100,9 @@ export declare const FERROAUTH_OPTIONS: 'FERROAUTH_OPTIONS'
  * (so the `APP_GUARD` factory below covers it), else every request fails with an error naming both fixes.
  *
  * Reads the request of 'http' contexts, of 'graphql' ones (the `req` of the GraphQL context),
- * and, with a `getToken` option, authenticates 'ws' clients and 'rpc' contexts.
+ * and, with a `getToken` option, authenticates each message of 'ws' gateways and 'rpc'
+ * handlers; there it throws a `WsException` / `RpcException` (from `@nestjs/websockets` /
+ * `@nestjs/microservices`) with `{ status: 'error', statusCode, message, error }`.
  * @example
  * // As the global guard:
  * @Module({
@@ -120,7 +140,7 @@ export declare class JwtAuthGuard implements CanActivate {
 export interface FerroAuthModuleAsyncOptions {
   /** Modules whose providers `inject` names. */
   imports?: ModuleMetadata['imports']
-  useFactory: (...dependencies: any[]) => JwtAuthGuardOptions | Promise<JwtAuthGuardOptions>
+  useFactory: (...dependencies: any[]) => FerroAuthModuleOptions | Promise<FerroAuthModuleOptions>
   inject?: Array<InjectionToken | OptionalFactoryDependency>
 }
 
@@ -146,12 +166,40 @@ export declare class FerroAuthModule {
    * @example
    * imports: [FerroAuthModule.forRoot({ secret: process.env.JWT_ACCESS_SECRET!, audience: 'tekcify-api' })]
    */
-  static forRoot(options: JwtAuthGuardOptions): DynamicModule
+  static forRoot(options: FerroAuthModuleOptions): DynamicModule
   /**
    * @example
    * imports: [FerroAuthModule.forRootAsync({ inject: [ConfigService], useFactory: (config: ConfigService) => ({ secret: config.get('JWT_ACCESS_SECRET') }) })]
    */
   static forRootAsync(options: FerroAuthModuleAsyncOptions): DynamicModule
+}
+
+/**
+ * `Idempotency-Key` for NestJS HTTP handlers on the Express platform (`@nestjs/platform-express`;
+ * the Fastify platform is not supported yet and fails with `ERR_INVALID_OPTION`). The first
+ * request with a key runs and its response, as written to the raw response (so `@HttpCode`,
+ * headers and exception-filter bodies are kept exactly), is stored before it finishes; a retry
+ * with the same key, method, URL and body gets it again with `Idempotent-Replayed: true`, and
+ * the handler does not run. 5xx, 408, 425 and 429 answers are not stored. Interceptors run
+ * after guards, so the key is scoped to the user {@link JwtAuthGuard} authenticated.
+ * Conflicts are `ConflictException`s with bodies `{ statusCode: 409, message, error: 'Conflict' }`
+ * (`Idempotency key already used with a different payload`, `A request with this idempotency key
+ * is still being processed`); a bad key a `BadRequestException`; the store down a
+ * `ServiceUnavailableException` (`Idempotency store is unavailable`).
+ *
+ * Built by DI (`@UseInterceptors(IdempotencyInterceptor)`), it uses the `store` and
+ * `idempotency` options of {@link FerroAuthModule}, else a MemoryStore and the defaults.
+ * @example
+ * @Post('business-details')
+ * @UseInterceptors(IdempotencyInterceptor)
+ * submit(@CurrentUser() user: UserPayload, @Body() body: BusinessDetailsDto) {}
+ *
+ * // With options of its own:
+ * @UseInterceptors(new IdempotencyInterceptor({ store: new RedisStore({ url }), required: true }))
+ */
+export declare class IdempotencyInterceptor implements NestInterceptor {
+  constructor(options?: IdempotencyOptions)
+  intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>>
 }
 
 /**

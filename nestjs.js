@@ -5,6 +5,7 @@
 
 const {
   JwtAuthGuard,
+  IdempotencyInterceptor,
   FerroAuthModule,
   FERROAUTH_OPTIONS,
   Public,
@@ -27,6 +28,7 @@ const { setRefreshCookie, clearRefreshCookie, readRefreshCookie } = require('./j
 
 module.exports = {
   JwtAuthGuard,
+  IdempotencyInterceptor,
   FerroAuthModule,
   FERROAUTH_OPTIONS,
   Public,

@@ -46,3 +46,17 @@ test('an instance made from an import is an instance of the required class', () 
   const signer = new TokenSigner({ secret: 'esm-test-secret-0123456789abcdefghij' })
   assert.ok(signer instanceof cjs.TokenSigner)
 })
+
+test('ferroauth/express and ferroauth/nestjs: every CommonJS export is a named ESM export of the same value', async () => {
+  for (const subpath of ['ferroauth/express', 'ferroauth/nestjs']) {
+    const cjs = require(subpath)
+    const esm = await import(subpath)
+    assert.equal(esm.default, cjs, subpath)
+    const names = Object.keys(cjs)
+    assert.ok(names.length > 3, `${subpath} exports ${names}`)
+    for (const name of names) {
+      assert.ok(name in esm, `${name} is exported by require('${subpath}') but not importable by name`)
+      assert.equal(esm[name], cjs[name], `${subpath} ${name}`)
+    }
+  }
+})

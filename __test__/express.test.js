@@ -613,10 +613,11 @@ describe('API surface', () => {
       'createAuthMiddleware',
       'requireScopes',
       'requireRoles',
-      'rateLimit',
       'setRefreshCookie',
       'clearRefreshCookie',
       'readRefreshCookie',
+      'idempotency',
+      'rateLimit',
     ])
   })
 

@@ -20,6 +20,7 @@ process.env.JWT_ACCESS_SECRET = SECRET
 
 const { NestFactory } = require('@nestjs/core')
 const { UnauthorizedException, ForbiddenException, HttpException, SetMetadata } = require('@nestjs/common')
+const { WsException } = require('@nestjs/websockets')
 const { TokenSigner, TokenVerifier, FerroAuthError } = require('../index.js')
 const nest = require('../nestjs.js')
 
@@ -468,7 +469,12 @@ describe('non-HTTP execution contexts', () => {
     assert.equal(client.user.email, 'ctx@example.com')
     assert.deepEqual(calls, ['ws'])
     const stranger = { handshake: { auth: { token: 'nope' } } }
-    await assert.rejects(guard.canActivate(fakeContext('ws', { args: [stranger, {}] })), UnauthorizedException)
+    await assert.rejects(guard.canActivate(fakeContext('ws', { args: [stranger, {}] })), (error) => {
+      // What Nest's WebSocket filters send on as they are (an HttpException would reach the client as "Internal server error").
+      assert.ok(error instanceof WsException, error)
+      assert.deepEqual(error.getError(), { status: 'error', statusCode: 401, message: 'Invalid token', error: 'Unauthorized' })
+      return true
+    })
   })
 
   test('rpc with getToken: the token may come from the message data through the context', async () => {

@@ -2,12 +2,17 @@
 
 // HTTP throughput of a route behind ferroauth against the same route with no auth and behind
 // the middleware people use today: express-jwt, passport-jwt (through @nestjs/passport for
-// Nest) and a hand-written fast-jwt middleware/guard. Express 5 and NestJS 11 (Express platform).
+// Nest) and a hand-written fast-jwt middleware/guard. Express 5 and NestJS (Express platform).
 //
 //   node benchmark/http.js                 full run (5 s per case after a 1 s warm-up)
 //   node benchmark/http.js --quick         smoke run (1 s per case; rough numbers)
 //   node benchmark/http.js --markdown      also print the Markdown table
 //   node benchmark/http.js --update-readme also write that table into ../README.md
+//   node benchmark/http.js --json FILE     also write the raw results as JSON
+//   --duration s=5 --warmup s=2 --connections n=50 --rounds n=5   --duration is the measured
+//        time per case, split into --rounds interleaved slices
+//   --only express,nest   --contenders no-auth,ferroauth,...
+//   --pin                 Linux: server on CPU 1, load generator on CPU 0
 //
 // Each server runs in its own child process (benchmark/http-server.js); autocannon drives it
 // from this process over 127.0.0.1, so load generator and server never share an event loop.
@@ -20,7 +25,8 @@ const path = require('node:path')
 const { fork, execFileSync } = require('node:child_process')
 const autocannon = require('autocannon')
 const { TokenSigner } = require('ferroauth')
-const { replaceBetweenMarkers } = require('./lib/report.js')
+const { replaceBetweenMarkers, machineLine } = require('./lib/report.js')
+const { parseBenchArgs } = require('./lib/args.js')
 
 const ROOT = path.join(__dirname, '..')
 const SERVER = path.join(__dirname, 'http-server.js')
@@ -46,7 +52,7 @@ const FRAMEWORKS = [
   },
   {
     id: 'nest',
-    name: 'NestJS 11',
+    name: `NestJS ${require('@nestjs/core/package.json').version.split('.')[0]}`,
     // 'no-op guard' (a guard that returns true) shows what Nest's guard machinery alone costs.
     contenders: ['no auth', 'no-op guard', 'ferroauth', ...PEERS, ...CACHED],
     labels: {
@@ -68,45 +74,19 @@ const VERSIONED = ['express', '@nestjs/core', '@nestjs/passport', 'express-jwt',
 const slug = (name) => name.replace(/[(),:]/g, ' ').trim().replace(/\s+/g, '-')
 
 function parseArgs(argv) {
-  const options = {
-    quick: false,
-    markdown: false,
-    updateReadme: false,
-    json: undefined,
-    duration: 5,
-    warmup: 2,
-    connections: 50,
-    rounds: 5,
-    only: undefined,
-    contenders: undefined,
-    pin: false,
-  }
-  const value = (i, name) => {
-    const v = argv[i + 1]
-    if (v === undefined) throw new Error(`${name} needs a value`)
-    return v
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (arg === '--quick') options.quick = true
-    else if (arg === '--markdown') options.markdown = true
-    else if (arg === '--update-readme') options.updateReadme = options.markdown = true
-    else if (arg === '--json') options.json = value(i++, arg)
-    else if (arg === '--duration') options.duration = Number(value(i++, arg))
-    else if (arg === '--warmup') options.warmup = Number(value(i++, arg))
-    else if (arg === '--connections') options.connections = Number(value(i++, arg))
-    else if (arg === '--rounds') options.rounds = Number(value(i++, arg))
-    else if (arg === '--only') options.only = value(i++, arg).split(',')
-    else if (arg === '--contenders') options.contenders = value(i++, arg).split(',').map(slug)
-    else if (arg === '--pin') options.pin = true
-    else if (arg === '--help' || arg === '-h') {
-      console.log('usage: node benchmark/http.js [--quick] [--markdown] [--update-readme] [--json file]\n' +
-        '  [--duration s=5] [--warmup s=2] [--connections n=50] [--rounds n=5] [--only express,nest]\n' +
-        '  [--contenders no-auth,ferroauth,...] [--pin (Linux: server on CPU 1, load generator on CPU 0)]\n' +
-        '  --duration is the measured time per case, split into --rounds interleaved slices')
-      process.exit(0)
-    } else throw new Error(`unknown argument ${arg}`)
-  }
+  const number = (name) => (options, value) => { options[name] = Number(value()) }
+  const options = parseBenchArgs(argv, __filename, {
+    defaults: { duration: 5, warmup: 2, connections: 50, rounds: 5, only: undefined, contenders: undefined, pin: false },
+    flags: {
+      '--duration': number('duration'),
+      '--warmup': number('warmup'),
+      '--connections': number('connections'),
+      '--rounds': number('rounds'),
+      '--only': (options, value) => { options.only = value().split(',') },
+      '--contenders': (options, value) => { options.contenders = value().split(',').map(slug) },
+      '--pin': (options) => { options.pin = true },
+    },
+  })
   if (options.quick) {
     options.duration = Math.min(options.duration, 1)
     options.warmup = Math.min(options.warmup, 0.5)
@@ -346,30 +326,8 @@ const formatPercent = (r) => (r === undefined ? 'n/a' : `${(r * 100).toFixed(1)}
 const formatRatio = (r) => (r === undefined ? 'n/a' : `${r.toFixed(2)}x`)
 const formatLatency = (m) => (m.latencyP50 === undefined ? 'n/a' : `${m.latencyP50} / ${m.latencyP99} ms`)
 
-function version(name) {
-  try {
-    return JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`, { paths: [ROOT] }), 'utf8')).version
-  } catch {
-    return '?'
-  }
-}
-
-function ferroauthRevision() {
-  const own = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-    return `${own} (${commit})`
-  } catch {
-    return own
-  }
-}
-
-function machineLine() {
-  const cpus = os.cpus()
-  const cpu = cpus.length ? cpus[0].model.trim().replace(/\s+/g, ' ') : 'unknown CPU'
-  const date = new Date().toISOString().slice(0, 10)
-  const versions = [`ferroauth ${ferroauthRevision()}`, ...VERSIONED.map((name) => `${name} ${version(name)}`)]
-  return `${cpu}, ${cpus.length} cores, ${os.type()} ${os.arch()}, Node ${process.version}, ${date}; ${versions.join(', ')}`
+function describeMachine() {
+  return machineLine({ peers: VERSIONED })
 }
 
 const formatMicros = (us) => (us === undefined ? 'n/a' : `${us.toFixed(1)} µs`)
@@ -405,7 +363,7 @@ function consoleTable(results, options) {
 function markdownTable(results, options) {
   const lines = [
     `Measured with \`npm run bench:http\` (\`benchmark/http.js\`: autocannon, ${options.connections} connections, ` +
-      `${describeTiming(options)}; each server in its own process) on ${machineLine()}.` +
+      `${describeTiming(options)}; each server in its own process) on ${describeMachine()}.` +
       (options.quick ? ' **Quick run: rough numbers.**' : ''),
     '',
     '`GET /api/profile` answering `{ ok, sub }` with one valid HS256 token; every contender checks the',
@@ -467,7 +425,7 @@ function goals(results) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2))
-  process.stderr.write(`${machineLine()}\n`)
+  process.stderr.write(`${describeMachine()}\n`)
   const results = await run(options)
   console.log(consoleTable(results, options))
   console.log(`\n${goals(results)}`)
@@ -479,7 +437,7 @@ async function main() {
       else console.error(`\nREADME.md has no <!-- ${MARKER}:start --> / <!-- ${MARKER}:end --> markers; nothing written`)
     }
   }
-  if (options.json) fs.writeFileSync(options.json, `${JSON.stringify({ machine: machineLine(), options, results }, null, 2)}\n`)
+  if (options.json) fs.writeFileSync(options.json, `${JSON.stringify({ machine: describeMachine(), options, results }, null, 2)}\n`)
 }
 
 main().catch((error) => {

@@ -29,27 +29,16 @@ const jsonwebtoken = require('jsonwebtoken')
 const nodeRsJwt = require('@node-rs/jsonwebtoken')
 
 const { table, markdownTable, machineLine, replaceBetweenMarkers } = require('./lib/report.js')
+const { parseBenchArgs } = require('./lib/args.js')
 
 // ---------------------------------------------------------------------------------------------
 // Command line
 
 function parseArgs(argv) {
-  const args = { quick: false, markdown: false, updateReadme: false, json: undefined, algorithms: undefined }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (arg === '--quick') args.quick = true
-    else if (arg === '--markdown') args.markdown = true
-    else if (arg === '--update-readme') args.updateReadme = args.markdown = true
-    else if (arg === '--json') args.json = argv[++i]
-    else if (arg === '--alg' || arg === '--algorithms') args.algorithms = argv[++i].split(',')
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 13).map((l) => l.slice(3)).join('\n') + '\n')
-      process.exit(0)
-    } else {
-      throw new Error(`unknown argument ${arg} (try --help)`)
-    }
-  }
-  return args
+  return parseBenchArgs(argv, __filename, {
+    defaults: { algorithms: undefined },
+    flags: { '--alg': (args, value) => { args.algorithms = value().split(',') }, '--algorithms': (args, value) => { args.algorithms = value().split(',') } },
+  })
 }
 
 // ---------------------------------------------------------------------------------------------

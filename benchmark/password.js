@@ -18,9 +18,7 @@
  */
 
 const fs = require('node:fs')
-const os = require('node:os')
 const path = require('node:path')
-const { execFileSync } = require('node:child_process')
 
 const ferroauth = require('..')
 const argon2 = require('argon2')
@@ -29,27 +27,14 @@ const bcrypt = require('bcrypt')
 const bcryptjs = require('bcryptjs')
 const nodeRsBcrypt = require('@node-rs/bcrypt')
 
-const { replaceBetweenMarkers } = require('./lib/report.js')
+const { replaceBetweenMarkers, machineLine } = require('./lib/report.js')
+const { parseBenchArgs } = require('./lib/args.js')
 
 // ---------------------------------------------------------------------------------------------
 // Command line
 
 function parseArgs(argv) {
-  const args = { quick: false, markdown: false, updateReadme: false, json: undefined }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (arg === '--quick') args.quick = true
-    else if (arg === '--markdown') args.markdown = true
-    else if (arg === '--update-readme') args.updateReadme = args.markdown = true
-    else if (arg === '--json') args.json = argv[++i]
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 19).map((l) => l.slice(3)).join('\n') + '\n')
-      process.exit(0)
-    } else {
-      throw new Error(`unknown argument ${arg} (try --help)`)
-    }
-  }
-  return args
+  return parseBenchArgs(argv, __filename)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,38 +167,12 @@ async function concurrent(fn, count, concurrency) {
 // ---------------------------------------------------------------------------------------------
 // Reporting
 
-/** A dependency's version, found from its entry point (some packages do not export package.json). */
-function packageVersion(name) {
-  try {
-    let dir = path.dirname(require.resolve(name, { paths: [__dirname] }))
-    while (dir !== path.dirname(dir)) {
-      const file = path.join(dir, 'package.json')
-      if (fs.existsSync(file)) {
-        const pkg = JSON.parse(fs.readFileSync(file, 'utf8'))
-        if (pkg.name === name) return pkg.version
-      }
-      dir = path.dirname(dir)
-    }
-  } catch {}
-  return '?'
-}
-
-function machineLine() {
-  const root = path.join(__dirname, '..')
-  let revision = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version
-  try {
-    revision += ` (${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()})`
-  } catch {}
-  const cpus = os.cpus()
-  const cpu = cpus.length ? cpus[0].model.trim().replace(/\s+/g, ' ') : 'unknown CPU'
-  let simd = ''
-  try {
-    const flags = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(' ') ?? []
-    if (flags.length) simd = flags.includes('avx2') ? ' (AVX2)' : ' (no AVX2)'
-  } catch {}
-  const peers = ['argon2', '@node-rs/argon2', 'bcrypt', 'bcryptjs', '@node-rs/bcrypt'].map((name) => `${name} ${packageVersion(name)}`)
-  const date = new Date().toISOString().slice(0, 10)
-  return `${cpu}${simd}, ${cpus.length} cores, ${os.type()} ${os.arch()}, Node ${process.version}, libuv pool ${process.env.UV_THREADPOOL_SIZE ?? 4} threads, ${date}; ferroauth ${revision}, ${peers.join(', ')}`
+function describeMachine() {
+  return machineLine({
+    peers: ['argon2', '@node-rs/argon2', 'bcrypt', 'bcryptjs', '@node-rs/bcrypt'],
+    details: [`libuv pool ${process.env.UV_THREADPOOL_SIZE ?? 4} threads`],
+    simd: true,
+  })
 }
 
 const ms = (value) => value.toFixed(value < 10 ? 2 : 1)
@@ -318,7 +277,7 @@ async function main() {
     }
   }
 
-  const machine = machineLine()
+  const machine = describeMachine()
   process.stdout.write(`${consoleTable(results)}\n\n${machine}\n`)
   if (args.json) fs.writeFileSync(args.json, JSON.stringify({ machine, settings, results }, null, 2))
   if (args.markdown) {

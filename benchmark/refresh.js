@@ -22,7 +22,6 @@
 
 const crypto = require('node:crypto')
 const fs = require('node:fs')
-const os = require('node:os')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 
@@ -31,28 +30,15 @@ const bcrypt = require('bcrypt')
 const Redis = require('ioredis')
 
 const { startRedis } = require('../__test__/helpers/redis.js')
-const { replaceBetweenMarkers } = require('./lib/report.js')
+const { replaceBetweenMarkers, machineLine } = require('./lib/report.js')
+const { parseBenchArgs } = require('./lib/args.js')
+const { sequential, concurrent } = require('./lib/timing.js')
 
 // ---------------------------------------------------------------------------------------------
 // Command line
 
 function parseArgs(argv) {
-  const args = { quick: false, markdown: false, updateReadme: false, json: undefined }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (arg === '--quick') args.quick = true
-    else if (arg === '--markdown') args.markdown = true
-    else if (arg === '--update-readme') args.updateReadme = args.markdown = true
-    else if (arg === '--json') args.json = argv[++i]
-    else if (arg === '--help' || arg === '-h') {
-      const lines = fs.readFileSync(__filename, 'utf8').split('\n')
-      process.stdout.write(lines.slice(2, lines.indexOf(' */')).map((l) => l.slice(3)).join('\n') + '\n')
-      process.exit(0)
-    } else {
-      throw new Error(`unknown argument ${arg} (try --help)`)
-    }
-  }
-  return args
+  return parseBenchArgs(argv, __filename)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,52 +295,6 @@ async function agree(name, implementation, log) {
 // ---------------------------------------------------------------------------------------------
 // Timing
 
-const now = () => Number(process.hrtime.bigint()) / 1e6
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-
-/**
- * Calls made one after another: at least `samples`, and on until `seconds` have passed.
- * Resolves with the median latency (ms) and the calls per second.
- */
-async function sequential(fn, { samples, seconds }) {
-  const latencies = []
-  const start = now()
-  const deadline = start + seconds * 1000
-  while (latencies.length < samples || now() < deadline) {
-    const t = now()
-    await fn()
-    latencies.push(now() - t)
-  }
-  return { latency: median(latencies), opsPerSec: (latencies.length / (now() - start)) * 1000, count: latencies.length }
-}
-
-/**
- * `lanes` calls in flight, each lane starting a new call as the previous ends, until `seconds`
- * have passed (every lane makes at least one). `fn(lane)` gets its lane's number. Resolves with
- * the calls per second, the number of calls, and the CPU time this process (all its threads,
- * the addon's included) spent per call, in µs.
- */
-async function concurrent(fn, lanes, { seconds }) {
-  let calls = 0
-  const cpu = process.cpuUsage()
-  const start = now()
-  const deadline = start + seconds * 1000
-  async function lane(i) {
-    do {
-      await fn(i)
-      calls++
-    } while (now() < deadline)
-  }
-  await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i)))
-  const elapsed = now() - start
-  const { user, system } = process.cpuUsage(cpu)
-  return { opsPerSec: (calls / elapsed) * 1000, calls, cpuPerCall: (user + system) / calls }
-}
-
 /**
  * Issue, then rotation of chains with 1 and 5 sessions per user: each session is issued once and
  * rotated over and over, each rotation presenting the token the previous one returned. One at a
@@ -488,33 +428,11 @@ function redisBenchmark(redis, script, { clients, requests }) {
 // ---------------------------------------------------------------------------------------------
 // Reporting
 
-/** A dependency's version, found from its entry point (some packages do not export package.json). */
-function packageVersion(name) {
-  try {
-    let dir = path.dirname(require.resolve(name, { paths: [__dirname] }))
-    while (dir !== path.dirname(dir)) {
-      const file = path.join(dir, 'package.json')
-      if (fs.existsSync(file)) {
-        const pkg = JSON.parse(fs.readFileSync(file, 'utf8'))
-        if (pkg.name === name) return pkg.version
-      }
-      dir = path.dirname(dir)
-    }
-  } catch {}
-  return '?'
-}
-
-function machineLine(redisVersion) {
-  const root = path.join(__dirname, '..')
-  let revision = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version
-  try {
-    revision += ` (${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()})`
-  } catch {}
-  const cpus = os.cpus()
-  const cpu = cpus.length ? cpus[0].model.trim().replace(/\s+/g, ' ') : 'unknown CPU'
-  const peers = ['bcrypt', 'ioredis'].map((name) => `${name} ${packageVersion(name)}`)
-  const date = new Date().toISOString().slice(0, 10)
-  return `${cpu}, ${cpus.length} cores, ${os.type()} ${os.arch()}, Node ${process.version}, libuv pool ${process.env.UV_THREADPOOL_SIZE ?? 4} threads, redis-server ${redisVersion} on loopback, ${date}; ferroauth ${revision}, ${peers.join(', ')}`
+function describeMachine(redisVersion) {
+  return machineLine({
+    peers: ['bcrypt', 'ioredis'],
+    details: [`libuv pool ${process.env.UV_THREADPOOL_SIZE ?? 4} threads`, `redis-server ${redisVersion} on loopback`],
+  })
 }
 
 const formatLatency = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`)
@@ -781,7 +699,7 @@ async function main() {
       results.reference[store.key] = await measure(implementation, referenceTiming, log, store.reference)
     }
 
-    const machine = machineLine(redisVersion)
+    const machine = describeMachine(redisVersion)
     process.stdout.write(`${consoleTable(results, settings)}\n\n${goals(results)}\n\n${machine}\n`)
     if (args.json) fs.writeFileSync(args.json, JSON.stringify({ machine, settings, results }, null, 2))
     if (args.markdown) {

@@ -8,6 +8,7 @@
 
 const { createRequestAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
 const { argTypeError } = require('./errors.js')
+const { createRequestIdempotency } = require('./idempotent-request.js')
 const { RateLimiter, kDecide, TOO_MANY_REQUESTS, STORE_UNAVAILABLE, isStoreFailure, decisionHeaders } = require('./ratelimit.js')
 
 /**
@@ -109,6 +110,30 @@ function requireRoles(...roles) {
   return grantsMiddleware('requireRoles', 'roles', roles)
 }
 
+/**
+ * Middleware for `Idempotency-Key`: the first request with a key runs and its response is
+ * stored; a retry with the same key and payload gets that response again (with
+ * `Idempotent-Replayed: true`); the same key with another payload, or while the first still
+ * runs, gets a 409. Mount it after the body parser and after authentication (the key is
+ * scoped to `req.user.userId` by default).
+ */
+function idempotency(options) {
+  const { start } = createRequestIdempotency(options)
+  return function idempotencyMiddleware(req, res, next) {
+    start(req, res).then((outcome) => {
+      if (outcome.kind === 'reject') {
+        try {
+          sendFailure(res, outcome)
+        } catch (error) {
+          next(error)
+        }
+      } else if (outcome.kind !== 'replayed') {
+        next()
+      }
+    }, next)
+  }
+}
+
 // --- rate limiting ----------------------------------------------------------------------------
 
 /** Answers with a JSON body and the given status (the 429 and 503 of rateLimit). */
@@ -169,4 +194,4 @@ function rateLimit(options) {
   }
 }
 
-module.exports = { createAuthMiddleware, requireScopes, requireRoles, rateLimit }
+module.exports = { createAuthMiddleware, requireScopes, requireRoles, idempotency, rateLimit }

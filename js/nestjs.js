@@ -15,10 +15,15 @@ const {
   HttpException,
   UnauthorizedException,
   ForbiddenException,
+  BadRequestException,
+  ConflictException,
+  ServiceUnavailableException,
   applyDecorators,
   UseGuards,
 } = require('@nestjs/common')
 const { Reflector } = require('@nestjs/core')
+const { of } = require('rxjs')
+const { createRequestIdempotency } = require('./idempotent-request.js')
 const { createAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
 const { FerroAuthError, ErrorCodes, argTypeError } = require('./errors.js')
 const { RateLimiter, kDecide, TOO_MANY_REQUESTS, STORE_UNAVAILABLE, isStoreFailure, decisionHeaders } = require('./ratelimit.js')
@@ -39,6 +44,8 @@ const REQUIRED_STATUS_MESSAGE = 'You do not have the required status to perform 
 const USER = Symbol('ferroauth.user')
 /** The outcome of the last authentication of a request, so a second guard with the same options reuses it. */
 const OUTCOME = Symbol('ferroauth.outcome')
+/** Contexts whose carrier (a WebSocket client, an RPC context) may serve more than one message. */
+const PER_MESSAGE_CONTEXTS = new Set(['ws', 'rpc'])
 
 const NOT_CONFIGURED =
   'JwtAuthGuard has no options. Either import FerroAuthModule.forRoot({ secret, ... }) ' +
@@ -158,15 +165,51 @@ function setHeader(response, name, value) {
   else if (typeof response.header === 'function') response.header(name, value) // Fastify
 }
 
-/** Throws the HttpException for a failed outcome, after setting its WWW-Authenticate header. */
+/**
+ * The exception class Nest's filters understand on a WebSocket or microservice handler. Those
+ * filters answer anything else (an HttpException included) with "Internal server error" and
+ * log it, so a routine 401 would read as a crash. Required lazily: an app with such handlers
+ * has the package; one without never gets here.
+ */
+const TRANSPORT_EXCEPTIONS = { ws: ['@nestjs/websockets', 'WsException'], rpc: ['@nestjs/microservices', 'RpcException'] }
+const transportExceptionClasses = new Map()
+
+function transportExceptionClass(type) {
+  if (!transportExceptionClasses.has(type)) {
+    const [packageName, className] = TRANSPORT_EXCEPTIONS[type]
+    let Exception
+    try {
+      Exception = require(packageName)[className]
+    } catch {
+      // Not installed: the HttpException is the best there is.
+    }
+    transportExceptionClasses.set(type, typeof Exception === 'function' ? Exception : null)
+  }
+  return transportExceptionClasses.get(type)
+}
+
+/**
+ * The exception for a refused request: an HttpException over HTTP and GraphQL; over WebSocket
+ * and microservice transports a WsException / RpcException whose error is the same body with
+ * Nest's `status: 'error'` in front, which their filters send to the client as it is.
+ */
+function refusal(context, status, body) {
+  const type = context.getType()
+  if (type === 'ws' || type === 'rpc') {
+    const Exception = transportExceptionClass(type)
+    if (Exception !== null) return new Exception({ status: 'error', ...body })
+  }
+  if (status === 401) return new UnauthorizedException(body)
+  if (status === 403) return new ForbiddenException(body)
+  return new HttpException(body, status)
+}
+
+/** Throws the exception for a failed outcome, after setting its WWW-Authenticate header. */
 function reject(context, carrier, outcome) {
   if (outcome.wwwAuthenticate !== undefined) {
     setHeader(responseOf(context, carrier), 'WWW-Authenticate', outcome.wwwAuthenticate)
   }
-  const body = { ...outcome.body } // a copy: exception filters may add to it
-  if (outcome.status === 401) throw new UnauthorizedException(body)
-  if (outcome.status === 403) throw new ForbiddenException(body)
-  throw new HttpException(body, outcome.status)
+  throw refusal(context, outcome.status, { ...outcome.body }) // a copy: exception filters may add to it
 }
 
 /** What a handler asks for, read with the handler-then-controller override rule. */
@@ -231,13 +274,16 @@ class JwtAuthGuard {
     if (config === undefined) throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, NOT_CONFIGURED)
     const carrier = carrierOf(context, config)
 
+    // A WebSocket client outlives its messages and each message brings its own token, so
+    // there an outcome is reused only by guards of the same message (same handler arguments).
+    const message = PER_MESSAGE_CONTEXTS.has(context.getType()) ? context.getArgs() : undefined
     let outcome
     const previous = carrier[OUTCOME]
-    if (previous !== undefined && previous.config === config) {
+    if (previous !== undefined && previous.config === config && previous.message === message) {
       outcome = previous.outcome
     } else {
       outcome = await config.authenticate(carrier, context)
-      carrier[OUTCOME] = { config, outcome }
+      carrier[OUTCOME] = { config, message, outcome }
     }
     if (!outcome.ok) reject(context, carrier, outcome)
     const user = outcome.user
@@ -266,7 +312,7 @@ class JwtAuthGuard {
       }
       const status = await config.resolveStatus(user)
       if (!statuses.includes(status)) {
-        throw new ForbiddenException({ statusCode: 403, message: REQUIRED_STATUS_MESSAGE, error: 'Forbidden' })
+        throw refusal(context, 403, { statusCode: 403, message: REQUIRED_STATUS_MESSAGE, error: 'Forbidden' })
       }
     }
     return true
@@ -304,6 +350,7 @@ class FerroAuthModule {
 
   static forRoot(options) {
     configFor(options) // invalid options fail here, at import time, not on the first request
+    if (options.store !== undefined || options.idempotency !== undefined) idempotencyFor(options)
     return {
       module: FerroAuthModule,
       global: true,
@@ -338,6 +385,62 @@ class FerroAuthModule {
 Inject(FERROAUTH_OPTIONS)(FerroAuthModule, undefined, 0)
 Reflect.defineMetadata('design:paramtypes', [Object], FerroAuthModule)
 Module({})(FerroAuthModule)
+
+// --- idempotency ---------------------------------------------------------------------------
+
+const FASTIFY_UNSUPPORTED =
+  'IdempotencyInterceptor supports the Express platform (@nestjs/platform-express) only; ' +
+  'the Fastify platform is not supported yet'
+
+/** FerroAuthModule options -> the idempotency handler made of their `store` and `idempotency`. */
+const moduleIdempotency = new WeakMap()
+
+function idempotencyFor(moduleOptions) {
+  let handler = moduleIdempotency.get(moduleOptions)
+  if (handler === undefined) {
+    const { store, idempotency } = moduleOptions
+    if (idempotency !== undefined && !isObject(idempotency)) throw argTypeError('options.idempotency', 'an object', idempotency)
+    handler = createRequestIdempotency({ store, ...idempotency })
+    moduleIdempotency.set(moduleOptions, handler)
+  }
+  return handler
+}
+
+const exceptionFor = { 400: BadRequestException, 409: ConflictException, 503: ServiceUnavailableException }
+
+/**
+ * `Idempotency-Key` for NestJS handlers (Express platform): the first request with a key runs
+ * and its response, as written to the raw response, is stored; a retry with the same key and
+ * payload gets it again, with `Idempotent-Replayed: true`. Conflicts are HttpExceptions.
+ * Interceptors run after guards, so the key is scoped to the user JwtAuthGuard authenticated.
+ */
+class IdempotencyInterceptor {
+  #idempotency
+
+  constructor(options) {
+    this.#idempotency = isObject(options) && moduleOptions.has(options) ? idempotencyFor(options) : createRequestIdempotency(options)
+  }
+
+  async intercept(context, next) {
+    if (context.getType() !== 'http') return next.handle()
+    const http = context.switchToHttp()
+    const response = http.getResponse()
+    if (!isObject(response) || typeof response.setHeader !== 'function' || typeof response.getHeaders !== 'function') {
+      throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, FASTIFY_UNSUPPORTED)
+    }
+    const outcome = await this.#idempotency.start(http.getRequest(), response)
+    if (outcome.kind === 'reject') throw new exceptionFor[outcome.status]({ ...outcome.body })
+    // The stored answer is sent; Nest's own reply of `undefined` to a sent response writes nothing.
+    if (outcome.kind === 'replayed') return of(undefined)
+    return next.handle()
+  }
+}
+
+Injectable()(IdempotencyInterceptor)
+// What TypeScript would emit for constructor(@Optional() @Inject(FERROAUTH_OPTIONS) options).
+Inject(FERROAUTH_OPTIONS)(IdempotencyInterceptor, undefined, 0)
+Optional()(IdempotencyInterceptor, undefined, 0)
+Reflect.defineMetadata('design:paramtypes', [Object], IdempotencyInterceptor)
 
 // --- decorators ------------------------------------------------------------------------------
 
@@ -494,6 +597,7 @@ function SkipRateLimit(skip = true) {
 
 module.exports = {
   JwtAuthGuard,
+  IdempotencyInterceptor,
   FerroAuthModule,
   FERROAUTH_OPTIONS,
   Public,

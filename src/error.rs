@@ -113,6 +113,14 @@ pub enum Error {
     #[error("The store failed: {0}")]
     StoreFailed(String),
 
+    // Request idempotency.
+    #[error("Idempotency key already used with a different payload")]
+    IdempotencyMismatch,
+    #[error("A request with this idempotency key is still being processed")]
+    IdempotencyInProgress,
+    #[error("Idempotency key must be 1 to {0} bytes of UTF-8")]
+    IdempotencyKeyInvalid(usize),
+
     // Rate limiting.
     #[error("Rate limit key is invalid: {0}")]
     RateLimitKeyInvalid(Cow<'static, str>),
@@ -160,6 +168,10 @@ impl Error {
             Error::RefreshReused => "ERR_REFRESH_REUSED",
             Error::StoreUnavailable(_) => "ERR_STORE_UNAVAILABLE",
             Error::StoreFailed(_) => "ERR_STORE_FAILED",
+            // Request idempotency.
+            Error::IdempotencyMismatch => "ERR_IDEMPOTENCY_MISMATCH",
+            Error::IdempotencyInProgress => "ERR_IDEMPOTENCY_IN_PROGRESS",
+            Error::IdempotencyKeyInvalid(_) => "ERR_IDEMPOTENCY_KEY_INVALID",
             // Rate limiting.
             Error::RateLimitKeyInvalid(_) => "ERR_RATE_LIMIT_KEY_INVALID",
         }

@@ -3,6 +3,7 @@
 
 pub mod duration;
 pub mod error;
+pub mod idempotency;
 pub mod jwt;
 pub mod node;
 pub mod password;

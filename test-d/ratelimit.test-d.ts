@@ -21,7 +21,7 @@ import {
   RateLimitGuard,
   SKIP_RATE_LIMIT_KEY,
   SkipRateLimit,
-  type JwtAuthGuardOptions,
+  type FerroAuthModuleOptions,
   type RateLimitOptions as NestRateLimitOptions,
 } from 'ferroauth/nestjs'
 
@@ -109,7 +109,7 @@ void skip
 expectType<'ferroauth:rateLimit'>()(RATE_LIMIT_KEY)
 expectType<'ferroauth:skipRateLimit'>()(SKIP_RATE_LIMIT_KEY)
 new RateLimitGuard({ store: new MemoryStore() })
-const moduleOptions: JwtAuthGuardOptions = { secret: 'x'.repeat(32), store: new RedisStore({ url: 'redis://127.0.0.1:6379' }) }
+const moduleOptions: FerroAuthModuleOptions = { secret: 'x'.repeat(32), store: new RedisStore({ url: 'redis://127.0.0.1:6379' }) }
 FerroAuthModule.forRoot(moduleOptions)
 // @ts-expect-error the window is seconds or a duration string
 RateLimit(5, { minutes: 1 })

@@ -299,4 +299,4 @@ async function startRedisCluster({ nodes = 3 } = {}) {
   }
 }
 
-module.exports = { startRedis, startRedisCluster }
+module.exports = { startRedis, startRedisCluster, freePort }

@@ -10,12 +10,20 @@ const { execFileSync } = require('node:child_process')
 
 const PEERS = ['jose', 'fast-jwt', 'jsonwebtoken', '@node-rs/jsonwebtoken', 'mitata']
 
+/** A dependency's version, found from its entry point (some packages do not export package.json). */
 function packageVersion(name) {
   try {
-    return JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`, { paths: [__dirname] }), 'utf8')).version
-  } catch {
-    return '?'
-  }
+    let dir = path.dirname(require.resolve(name, { paths: [__dirname] }))
+    while (dir !== path.dirname(dir)) {
+      const file = path.join(dir, 'package.json')
+      if (fs.existsSync(file)) {
+        const pkg = JSON.parse(fs.readFileSync(file, 'utf8'))
+        if (pkg.name === name) return pkg.version
+      }
+      dir = path.dirname(dir)
+    }
+  } catch {}
+  return '?'
 }
 
 function ferroauthRevision() {
@@ -29,13 +37,24 @@ function ferroauthRevision() {
   }
 }
 
-/** One line naming the machine, Node, the date and every library version in the run. */
-function machineLine() {
+/**
+ * One line naming the machine, Node, the date and every library version in the run: `peers`
+ * are package names; `details` go after the Node version (thread pool, server versions);
+ * `simd` says whether the CPU has AVX2 (for the hashing benchmarks).
+ */
+function machineLine({ peers = PEERS, details = [], simd = false } = {}) {
   const cpus = os.cpus()
-  const cpu = cpus.length ? cpus[0].model.trim().replace(/\s+/g, ' ') : 'unknown CPU'
+  let cpu = cpus.length ? cpus[0].model.trim().replace(/\s+/g, ' ') : 'unknown CPU'
+  if (simd) {
+    try {
+      const flags = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(' ') ?? []
+      if (flags.length) cpu += flags.includes('avx2') ? ' (AVX2)' : ' (no AVX2)'
+    } catch {}
+  }
   const date = new Date().toISOString().slice(0, 10)
-  const versions = [`ferroauth ${ferroauthRevision()}`, ...PEERS.map((name) => `${name} ${packageVersion(name)}`)]
-  return `${cpu}, ${cpus.length} cores, ${os.type()} ${os.arch()}, Node ${process.version}, ${date}; ${versions.join(', ')}`
+  const versions = [`ferroauth ${ferroauthRevision()}`, ...peers.map((name) => `${name} ${packageVersion(name)}`)]
+  const node = [`Node ${process.version}`, ...details].join(', ')
+  return `${cpu}, ${cpus.length} cores, ${os.type()} ${os.arch()}, ${node}, ${date}; ${versions.join(', ')}`
 }
 
 const formatOps = (ops) => Math.round(ops).toLocaleString('en-US')

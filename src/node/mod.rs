@@ -2,6 +2,7 @@
 
 mod duration;
 mod error;
+mod idempotency;
 mod jwt;
 mod password;
 mod pkce;

@@ -8,15 +8,14 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
 
 use napi::bindgen_prelude::{Either, Float64ArraySlice, PromiseRaw, ToNapiValue};
 use napi::Env;
 use napi_derive::napi;
 
-use super::error::{failure, millis, outcome, to_js, Result};
+use super::error::{failure, millis, to_js, Result};
 use super::jwt::Failure;
-use super::settle::spawn_settled;
+use super::settle::settle_in_process_or_spawn;
 use super::store::StoreHandle;
 use crate::ratelimit::{self, LimiterConfig, RateLimiter};
 
@@ -49,7 +48,8 @@ pub struct RateLimiterHandle {
 }
 
 impl RateLimiterHandle {
-    /// Runs `work`; on the memory store its future is ready at the first poll.
+    /// Runs `work`; its outcome resolves the promise (already settled on the memory store,
+    /// see `settle_in_process_or_spawn`).
     fn spawn<'env, T, F, Fut>(
         &self,
         env: &'env Env,
@@ -60,15 +60,8 @@ impl RateLimiterHandle {
         F: FnOnce(Arc<RateLimiter>) -> Fut,
         Fut: Future<Output = crate::Result<T>> + Send + 'static,
     {
-        let mut future = Box::pin(work(self.limiter.clone()));
-        if self.limiter.is_in_process() {
-            let mut cx = std::task::Context::from_waker(Waker::noop());
-            if let Poll::Ready(result) = future.as_mut().poll(&mut cx) {
-                return PromiseRaw::resolve(env, outcome(result));
-            }
-            // Not expected; the runtime polls it again with a real waker.
-        }
-        spawn_settled(env, future)
+        let in_process = self.limiter.is_in_process();
+        settle_in_process_or_spawn(env, in_process, work(self.limiter.clone()))
     }
 }
 

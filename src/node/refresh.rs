@@ -8,7 +8,6 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
 
 use napi::bindgen_prelude::{Buffer, Either, PromiseRaw, ToNapiValue};
 use napi::Env;
@@ -17,7 +16,7 @@ use zeroize::Zeroizing;
 
 use super::error::{millis, outcome, to_js, Result};
 use super::jwt::Failure;
-use super::settle::spawn_settled;
+use super::settle::settle_in_process_or_spawn;
 use super::store::StoreHandle;
 use crate::refresh::{self, Context, Manager, ManagerConfig, SessionRecord};
 
@@ -113,10 +112,8 @@ pub struct RefreshManagerHandle {
 }
 
 impl RefreshManagerHandle {
-    /// Runs `work` against the manager; its outcome resolves the promise. On the memory store
-    /// the work is a few microseconds of hashing and map updates, less than the hand-off to
-    /// the runtime and back would cost, so it is done here, and the promise is already
-    /// settled when returned. Anything that waits (Redis) goes to the tokio runtime.
+    /// Runs `work` against the manager; its outcome resolves the promise (already settled on
+    /// the memory store, see `settle_in_process_or_spawn`).
     fn spawn<'env, T, F, Fut>(
         &self,
         env: &'env Env,
@@ -127,15 +124,8 @@ impl RefreshManagerHandle {
         F: FnOnce(Arc<Manager>) -> Fut,
         Fut: Future<Output = crate::Result<T>> + Send + 'static,
     {
-        let mut future = Box::pin(work(self.manager.clone()));
-        if self.manager.is_in_process() {
-            let mut cx = std::task::Context::from_waker(Waker::noop());
-            if let Poll::Ready(result) = future.as_mut().poll(&mut cx) {
-                return PromiseRaw::resolve(env, outcome(result));
-            }
-            // Not expected; the runtime polls it again with a real waker.
-        }
-        spawn_settled(env, future)
+        let in_process = self.manager.is_in_process();
+        settle_in_process_or_spawn(env, in_process, work(self.manager.clone()))
     }
 }
 

@@ -276,3 +276,26 @@ where
     });
     Ok(PromiseRaw::new(raw, promise))
 }
+
+/// A store operation's promise. On the memory store the work is a short critical section,
+/// less than the hand-off to the runtime and back would cost, so it runs here and the promise
+/// is returned settled; anything that waits (Redis) goes to the runtime (`spawn_settled`).
+pub fn settle_in_process_or_spawn<'env, T, Fut>(
+    env: &'env Env,
+    in_process: bool,
+    future: Fut,
+) -> napi::Result<PromiseRaw<'env, Either<T, Failure>>>
+where
+    T: ToNapiValue + Send + 'static,
+    Fut: Future<Output = crate::Result<T>> + Send + 'static,
+{
+    let mut future = Box::pin(future);
+    if in_process {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        if let Poll::Ready(result) = future.as_mut().poll(&mut cx) {
+            return PromiseRaw::resolve(env, outcome(result));
+        }
+        // Not expected; the runtime polls it again with a real waker.
+    }
+    spawn_settled(env, future)
+}

@@ -17,6 +17,7 @@ const SWEEP_PER_WRITE: usize = 8;
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    pub(super) idempotency: super::idempotency::MemoryRecords,
     pub(super) rate_limits: super::ratelimit::RateLimitTable,
 }
 

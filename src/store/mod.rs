@@ -4,12 +4,14 @@
 //! store, one Lua script (one round trip) on Redis. Both implement the same rules; the
 //! shared test suite holds them to it.
 
+mod idempotency;
 mod memory;
 mod ratelimit;
 mod redis;
 
 use std::sync::Arc;
 
+pub use self::idempotency::BeginOutcome;
 pub use self::memory::MemoryStore;
 pub use self::redis::{RedisConfig, RedisStore};
 use crate::error::Result;

@@ -24,9 +24,7 @@
  */
 
 const fs = require('node:fs')
-const os = require('node:os')
 const path = require('node:path')
-const { execFileSync } = require('node:child_process')
 
 const { RateLimiter, MemoryStore, RedisStore } = require('..')
 const { RateLimiterMemory, RateLimiterRedis } = require('rate-limiter-flexible')
@@ -34,26 +32,9 @@ const { ThrottlerStorageService } = require('@nestjs/throttler')
 const Redis = require('ioredis')
 
 const { startRedis } = require('../__test__/helpers/redis.js')
-const { replaceBetweenMarkers } = require('./lib/report.js')
-
-function parseArgs(argv) {
-  const args = { quick: false, markdown: false, updateReadme: false, json: undefined }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (arg === '--quick') args.quick = true
-    else if (arg === '--markdown') args.markdown = true
-    else if (arg === '--update-readme') args.updateReadme = args.markdown = true
-    else if (arg === '--json') args.json = argv[++i]
-    else if (arg === '--help' || arg === '-h') {
-      const lines = fs.readFileSync(__filename, 'utf8').split('\n')
-      process.stdout.write(lines.slice(2, lines.indexOf(' */')).map((l) => l.slice(3)).join('\n') + '\n')
-      process.exit(0)
-    } else {
-      throw new Error(`unknown argument ${arg} (try --help)`)
-    }
-  }
-  return args
-}
+const { replaceBetweenMarkers, machineLine } = require('./lib/report.js')
+const { parseBenchArgs } = require('./lib/args.js')
+const { now, median, concurrent } = require('./lib/timing.js')
 
 // ---------------------------------------------------------------------------------------------
 // The fixture
@@ -115,13 +96,6 @@ async function agree(name, make, context) {
 // ---------------------------------------------------------------------------------------------
 // Timing
 
-const now = () => Number(process.hrtime.bigint()) / 1e6
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-
 /**
  * Calls one after another for `seconds`, timed in batches of `batch` (a memory-store call takes
  * about as long as reading the clock). Resolves with calls per second and the median latency (ms).
@@ -139,46 +113,8 @@ async function sequential(consume, key, { seconds, batch, samples }) {
   return { opsPerSec: (calls / (now() - start)) * 1000, latency: median(latencies) }
 }
 
-/** `lanes` calls in flight until `seconds` have passed; resolves with calls per second. */
-async function concurrent(consume, key, lanes, { seconds }) {
-  let calls = 0
-  const start = now()
-  const deadline = start + seconds * 1000
-  async function lane() {
-    do await consume(key(calls++))
-    while (now() < deadline)
-  }
-  await Promise.all(Array.from({ length: lanes }, lane))
-  return { opsPerSec: (calls / (now() - start)) * 1000 }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reporting
-
-function packageVersion(name) {
-  let dir = path.dirname(require.resolve(name, { paths: [__dirname] }))
-  while (dir !== path.dirname(dir)) {
-    const file = path.join(dir, 'package.json')
-    if (fs.existsSync(file)) {
-      const pkg = JSON.parse(fs.readFileSync(file, 'utf8'))
-      if (pkg.name === name) return pkg.version
-    }
-    dir = path.dirname(dir)
-  }
-  return '?'
-}
-
-function machineLine(redisVersion) {
-  const root = path.join(__dirname, '..')
-  let revision = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version
-  try {
-    revision += ` (${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()})`
-  } catch {}
-  const cpus = os.cpus()
-  const cpu = cpus.length ? cpus[0].model.trim().replace(/\s+/g, ' ') : 'unknown CPU'
-  const peers = ['rate-limiter-flexible', '@nestjs/throttler', 'ioredis'].map((name) => `${name} ${packageVersion(name)}`)
-  return `${cpu}, ${cpus.length} cores, ${os.type()} ${os.arch()}, Node ${process.version}, redis-server ${redisVersion} on loopback, ${new Date().toISOString().slice(0, 10)}; ferroauth ${revision}, ${peers.join(', ')}`
-}
 
 const formatLatency = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(ms < 0.01 ? 2 : 1)} µs` : `${ms.toFixed(2)} ms`)
 const formatOps = (value) => Math.round(value).toLocaleString('en-US')
@@ -242,7 +178,7 @@ function markdownTable(results, { machine, settings, quick }) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2))
+  const args = parseBenchArgs(process.argv.slice(2), __filename)
   const log = (message) => process.stderr.write(`${message}\n`)
   const settings = args.quick ? SETTINGS.quick : SETTINGS.full
 
@@ -270,7 +206,8 @@ async function main() {
             const consume = contenders[name](limit, { ...context, prefix: freshPrefix() })
             for (let i = 0; i < 2000; i++) await consume(key(i)) // warm up; the denied key is over its limit after this
             const one = await sequential(consume, key, settings)
-            const many = store === 'redis' ? await concurrent(consume, key, CONCURRENCY, settings) : undefined
+            let calls = 0
+            const many = store === 'redis' ? await concurrent(() => consume(key(calls++)), CONCURRENCY, settings) : undefined
             const best = (((results[store] ??= {})[workload] ??= {})[name] ??= { latency: Infinity, opsPerSec: 0, throughput: store === 'redis' ? 0 : undefined })
             best.latency = Math.min(best.latency, one.latency)
             best.opsPerSec = Math.max(best.opsPerSec, one.opsPerSec)
@@ -290,7 +227,7 @@ async function main() {
       }
     }
 
-    const machine = machineLine(redisVersion)
+    const machine = machineLine({ peers: ['rate-limiter-flexible', '@nestjs/throttler', 'ioredis'], details: [`redis-server ${redisVersion} on loopback`] })
     process.stdout.write(`${consoleTable(results)}\n\n${machine}\n`)
     if (args.json) fs.writeFileSync(args.json, JSON.stringify({ machine, settings, results }, null, 2))
     if (args.markdown) {

@@ -14,7 +14,7 @@ import type {
 } from '@nestjs/common'
 import type { Reflector } from '@nestjs/core'
 import type { Observable } from 'rxjs'
-import type { Duration, IdempotencyOptions, JWTPayload, MemoryStore, Store, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
+import type { Duration, IdempotencyOptions, JWTPayload, Store, TokenVerifier, TokenVerifierOptions, UserPayload } from './index.js'
 
 export type { IdempotencyOptions, JWTPayload, UserPayload } from './index.js'
 

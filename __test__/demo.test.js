@@ -5,6 +5,7 @@
 
 const { test, describe, before, after } = require('node:test')
 const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 
@@ -78,6 +79,7 @@ async function request(base, url, { method = 'GET', token, body, headers = {} } 
     json: () => JSON.parse(text),
     challenge: response.headers.get('www-authenticate'),
     setCookie: response.headers.getSetCookie(),
+    header: (name) => response.headers.get(name),
   }
 }
 
@@ -199,6 +201,78 @@ describe('examples/express-server (npm run demo)', () => {
     assert.deepEqual(again.json(), { ok: true, sessionEnded: false })
     const bare = await request(base, '/auth/logout', { method: 'POST' })
     assert.deepEqual([bare.status, bare.json()], [200, { ok: true, sessionEnded: false }])
+  })
+
+  test('POST /auth/business-details with an Idempotency-Key: created once, the answer replayed, another body a 409', async () => {
+    const login = await request(base, '/auth/login', { method: 'POST', body: { email: EMAIL, password: PASSWORD } })
+    const token = login.json().access_token
+    const details = { businessName: 'Acme', businessType: 'SAAS', monthlyMessageVolume: 1000 }
+    const submit = (key, body = details) =>
+      request(base, '/auth/business-details', { method: 'POST', token, body, headers: key === undefined ? {} : { 'idempotency-key': key } })
+
+    const key = crypto.randomUUID()
+    const [first, second] = await Promise.all([submit(key), submit(key)])
+    // Sent at once, one runs and the other is told it is still in progress (or, if it came
+    // second, gets the replay); never two businesses.
+    const created = [first, second].find((r) => r.status === 201 && r.header('idempotent-replayed') === null)
+    assert.ok(created, `${first.status} ${first.text} / ${second.status} ${second.text}`)
+    const business = created.json()
+    assert.match(business.id, /^biz_[0-9a-f]{16}$/)
+    assert.deepEqual({ ...business, id: 'x', createdAt: 'x' }, { id: 'x', userId: 'usr_demo_0001', ...details, createdAt: 'x' })
+    const other = created === first ? second : first
+    if (other.status === 409) {
+      assert.equal(other.text, '{"statusCode":409,"message":"A request with this idempotency key is still being processed","error":"Conflict"}')
+    } else {
+      assert.equal(other.text, created.text)
+    }
+
+    const replay = await submit(key)
+    assert.equal(replay.status, 201)
+    assert.equal(replay.header('idempotent-replayed'), 'true')
+    assert.equal(replay.text, created.text) // the same business, byte for byte
+
+    const changed = await submit(key, { ...details, businessName: 'Other' })
+    assert.equal(changed.status, 409)
+    assert.equal(changed.text, '{"statusCode":409,"message":"Idempotency key already used with a different payload","error":"Conflict"}')
+
+    const fresh = await submit(crypto.randomUUID())
+    assert.equal(fresh.status, 201)
+    assert.notEqual(fresh.json().id, business.id)
+
+    const keyless = await submit(undefined)
+    assert.equal(keyless.status, 400)
+    assert.equal(keyless.json().message, 'Idempotency-Key header is required')
+    const invalid = await submit(crypto.randomUUID(), { businessName: '', businessType: 'BAKERY', monthlyMessageVolume: -1 })
+    assert.deepEqual([invalid.status, invalid.json().message.length], [400, 3])
+    const anonymous = await request(base, '/auth/business-details', { method: 'POST', body: details, headers: { 'idempotency-key': key } })
+    assert.equal(anonymous.status, 401)
+  })
+
+  test('login throttling: five failed logins a minute for one address and email, then 429; others unaffected', async () => {
+    const attempt = (email, password = 'wrong') => request(base, '/auth/login', { method: 'POST', body: { email, password } })
+    const target = `locked-${crypto.randomUUID()}@ferroauth.dev`
+    for (let i = 0; i < 5; i++) {
+      const response = await attempt(target)
+      assert.equal(response.status, 401, `attempt ${i + 1}: ${response.text}`)
+    }
+    const refused = await attempt(target.toUpperCase()) // the same account, however it is spelled
+    assert.equal(refused.status, 429)
+    assert.equal(refused.text, '{"statusCode":429,"message":"ThrottlerException: Too Many Requests"}')
+    const retryAfter = Number(refused.header('retry-after'))
+    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After: ${refused.header('retry-after')}`)
+
+    assert.equal((await attempt(`other-${crypto.randomUUID()}@ferroauth.dev`)).status, 401)
+    // A successful login clears its own count, so the demo user's failures never pile up.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 4; i++) assert.equal((await attempt(EMAIL)).status, 401)
+      assert.equal((await attempt(EMAIL, PASSWORD)).status, 200)
+    }
+  })
+
+  test('the printed commands show idempotency and login throttling', () => {
+    const output = demo.output()
+    assert.ok(output.includes(`curl -si -X POST ${base}/auth/business-details -H "authorization: Bearer $TOKEN" -H "idempotency-key: $KEY"`), output)
+    assert.ok(output.includes('for i in 1 2 3 4 5 6; do curl'), output)
   })
 
   test('the printed refresh commands use a cookie jar', () => {

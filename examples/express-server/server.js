@@ -3,11 +3,13 @@
 // A small auth backend on Express, built only on ferroauth's public API, as an app of yours
 // would be. Embedded defaults: no Redis, no database; one demo user kept in memory.
 //
-//   POST /auth/login     { email, password } -> { access_token, user } + refresh cookie
+//   POST /auth/login     { email, password } -> { access_token, user } + refresh cookie;
+//                        5 failed attempts a minute per address and email, then 429
 //   POST /auth/refresh   refresh cookie -> { access_token } + the next refresh cookie
 //   POST /auth/logout    refresh cookie -> ends that session, clears the cookie
 //   GET  /auth/me        Authorization: Bearer <access_token> -> the user's profile
 //   GET  /auth/sessions  Authorization: Bearer <access_token> -> the user's live sessions
+//   POST /auth/business-details  Bearer + Idempotency-Key -> 201 { id, ... }, created once per key
 //   GET  /health         public
 //
 // Run it with `npm run demo` from the repository root (that builds the addon first if needed),
@@ -21,9 +23,17 @@ const {
   hashPassword,
   verifyPasswordOrDummy,
   RefreshTokenManager,
+  RateLimiter,
   MemoryStore,
 } = require('ferroauth')
-const { createAuthMiddleware, setRefreshCookie, readRefreshCookie, clearRefreshCookie } = require('ferroauth/express')
+const {
+  createAuthMiddleware,
+  setRefreshCookie,
+  readRefreshCookie,
+  clearRefreshCookie,
+  rateLimit,
+  idempotency,
+} = require('ferroauth/express')
 
 const ISSUER = 'ferroauth-demo'
 const AUDIENCE = 'ferroauth-demo-api'
@@ -31,6 +41,11 @@ const ACCESS_TOKEN_TTL = '15m'
 const REFRESH_TOKEN_TTL = '7d'
 // The refresh cookie goes to /auth/* only: /auth/refresh reads it, and /auth/logout must too.
 const REFRESH_COOKIE = { path: '/auth' }
+
+// The reference backend's login throttle: 5 attempts a minute. Here a successful login clears
+// its key, so only failures count, per client address and email.
+const LOGIN_LIMIT = { name: 'login', limit: 5, window: '1m' }
+const BUSINESS_TYPES = ['ECOMMERCE', 'SAAS', 'AGENCY', 'RETAIL', 'OTHER']
 
 const DEMO_EMAIL = 'demo@ferroauth.dev'
 const DEMO_PASSWORD = 'Demo-Passw0rd!'
@@ -51,6 +66,20 @@ async function createUserStore() {
     findByEmail: async (email) => byEmail.get(email.trim().toLowerCase()) ?? null,
     findById: async (id) => byId.get(id) ?? null,
   }
+}
+
+/** The problems with a business-details body, as 400 messages (none: valid). */
+function businessProblems(body) {
+  const { businessName, businessType, monthlyMessageVolume } = body ?? {}
+  const problems = []
+  if (typeof businessName !== 'string' || businessName.trim() === '' || businessName.length > 200) {
+    problems.push('businessName must be a non-empty string of at most 200 characters')
+  }
+  if (!BUSINESS_TYPES.includes(businessType)) problems.push(`businessType must be one of ${BUSINESS_TYPES.join(', ')}`)
+  if (!Number.isSafeInteger(monthlyMessageVolume) || monthlyMessageVolume < 0) {
+    problems.push('monthlyMessageVolume must be a non-negative integer')
+  }
+  return problems
 }
 
 /**
@@ -101,6 +130,11 @@ async function createApp({ secret, refreshTtl = REFRESH_TOKEN_TTL, reuseGrace = 
   // across restarts and processes.
   const sessions = new RefreshTokenManager({ store: new MemoryStore(), ttl: refreshTtl, reuseGrace })
   const accessTokenFor = (user) => signer.sign({ sub: user.id, email: user.email, scope: 'profile:read' })
+  // Rate-limit logs and idempotency records: in memory too (a RedisStore shares them between processes).
+  const store = new MemoryStore()
+  const loginAttempts = new RateLimiter({ store, ...LOGIN_LIMIT })
+  const loginKey = (req) => `${req.ip}|${String(req.body?.email ?? '').trim().toLowerCase()}`
+  const businesses = new Map() // id -> business details
 
   const authMiddleware = createAuthMiddleware({
     secret,
@@ -121,7 +155,7 @@ async function createApp({ secret, refreshTtl = REFRESH_TOKEN_TTL, reuseGrace = 
     res.json({ status: 'ok' })
   })
 
-  app.post('/auth/login', async (req, res, next) => {
+  app.post('/auth/login', rateLimit({ store, ...LOGIN_LIMIT, key: loginKey }), async (req, res, next) => {
     try {
       const { email, password } = req.body ?? {}
       const problems = []
@@ -133,6 +167,7 @@ async function createApp({ secret, refreshTtl = REFRESH_TOKEN_TTL, reuseGrace = 
       const matches = await passwordMatches(user, password)
       if (!user || !matches) return sendError(res, 401, 'Invalid email or password')
 
+      await loginAttempts.reset(loginKey(req))
       const session = await sessions.issue(user.id, req) // records User-Agent and IP
       setRefreshCookie(res, session, REFRESH_COOKIE)
       res.json({ access_token: accessTokenFor(user), user: profileOf(user) })
@@ -189,6 +224,25 @@ async function createApp({ secret, refreshTtl = REFRESH_TOKEN_TTL, reuseGrace = 
     }
   })
 
+  // A double-clicked submit, or a retry after a lost answer, sends the same Idempotency-Key:
+  // the business is created once and the first answer is replayed (Idempotent-Replayed: true).
+  // Keys are kept per user for 10 minutes; the same key with another body is a 409.
+  app.post('/auth/business-details', authMiddleware, idempotency({ store, required: true }), (req, res) => {
+    const problems = businessProblems(req.body)
+    if (problems.length > 0) return sendError(res, 400, problems)
+    const { businessName, businessType, monthlyMessageVolume } = req.body
+    const business = {
+      id: `biz_${crypto.randomBytes(8).toString('hex')}`,
+      userId: req.user.userId,
+      businessName: businessName.trim(),
+      businessType,
+      monthlyMessageVolume,
+      createdAt: new Date().toISOString(),
+    }
+    businesses.set(business.id, business)
+    res.status(201).json(business)
+  })
+
   app.get('/auth/me', authMiddleware, (req, res) => {
     const { userId, email, firstName, lastName, status, scopes } = req.user
     res.json({ id: userId, email, firstName, lastName, status, scopes })
@@ -216,6 +270,9 @@ function curlCommands(base) {
   const login = `curl -s -X POST ${base}/auth/login -H 'content-type: application/json' ` +
     `-d '{"email":"${DEMO_EMAIL}","password":"${DEMO_PASSWORD}"}'`
   const accessToken = `node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`
+  const business = (name) =>
+    `curl -si -X POST ${base}/auth/business-details -H "authorization: Bearer $TOKEN" -H "idempotency-key: $KEY" ` +
+    `-H 'content-type: application/json' -d '{"businessName":"${name}","businessType":"SAAS","monthlyMessageVolume":1000}'`
   return [
     '# log in as the demo user:',
     login,
@@ -231,10 +288,20 @@ function curlCommands(base) {
     `curl -s -b jar.txt -c jar.txt -X POST ${base}/auth/logout`,
     `curl -si -b jar.txt -X POST ${base}/auth/refresh`,
     '',
+    '# idempotency: the same key and body twice creates one business; the second answer is replayed',
+    '# (Idempotent-Replayed: true); the same key with another body is a 409:',
+    `KEY=$(node -p 'crypto.randomUUID()')`,
+    `${business('Acme')}`,
+    `${business('Acme')}`,
+    `${business('Other')}`,
+    '',
     '# 401s: no token, a token that is not one, a wrong password:',
     `curl -si ${base}/auth/me`,
     `curl -si ${base}/auth/me -H 'authorization: Bearer not-a-token'`,
     `curl -si -X POST ${base}/auth/login -H 'content-type: application/json' -d '{"email":"${DEMO_EMAIL}","password":"wrong"}'`,
+    '',
+    '# login throttling: five failed logins a minute per address and email, then 429 (a successful login clears the count):',
+    `for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%{http_code} ' -X POST ${base}/auth/login -H 'content-type: application/json' -d '{"email":"${DEMO_EMAIL}","password":"wrong"}'; done; echo`,
   ]
 }
 

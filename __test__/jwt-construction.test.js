@@ -6,16 +6,17 @@
 const { test, describe } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
+const { generateKeyPair } = require('./helpers/keys.js')
 
 const ferroauth = require('..')
 const { TokenSigner, TokenVerifier, FerroAuthError, ErrorCodes, signAccessToken, verifyAccessToken } = ferroauth
 
 const SECRET = 'construction-secret-0123456789abcdefghijklmnopqrstuvwxyz-0123456789' // 66 bytes
 
-const RSA = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
-const WEAK_RSA = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 })
-const P256 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
-const ED = crypto.generateKeyPairSync('ed25519')
+const RSA = generateKeyPair('rsa', { modulusLength: 2048 })
+const WEAK_RSA = generateKeyPair('rsa', { modulusLength: 1024 })
+const P256 = generateKeyPair('ec', { namedCurve: 'P-256' })
+const ED = generateKeyPair('ed25519')
 const pem = (key, type) => key.export({ type, format: 'pem' })
 
 function assertThrowsCode(fn, code, label) {

@@ -9,6 +9,7 @@
 const { test, describe } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
+const { generateKeyPair } = require('./helpers/keys.js')
 
 const { TokenSigner, TokenVerifier, verifyAccessToken } = require('..')
 
@@ -29,12 +30,12 @@ const VERIFY_CODES = new Set([
 const SECRET = 'hostile-suite-secret-0123456789abcdef' // 37 bytes: no short-secret warning for HS256
 const now = () => Math.floor(Date.now() / 1000)
 
-const RSA = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+const RSA = generateKeyPair('rsa', { modulusLength: 2048 })
 const RSA_SPKI = RSA.publicKey.export({ type: 'spki', format: 'pem' })
 const RSA_PKCS1 = RSA.publicKey.export({ type: 'pkcs1', format: 'pem' })
-const EC = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const EC = generateKeyPair('ec', { namedCurve: 'P-256' })
 const EC_SPKI = EC.publicKey.export({ type: 'spki', format: 'pem' })
-const ATTACKER_EC = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const ATTACKER_EC = generateKeyPair('ec', { namedCurve: 'P-256' })
 
 // ---- token crafting ----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 const { test, describe, before } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
+const { generateKeyPair } = require('./helpers/keys.js')
 const jsonwebtoken = require('jsonwebtoken')
 
 const { TokenSigner, TokenVerifier } = require('..')
@@ -54,12 +55,12 @@ function describeKeyPair(pair) {
   return { privateKey, publicKey, privateForms, publicForms }
 }
 
-const RSA = describeKeyPair(crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }))
-const RSA_OTHER = describeKeyPair(crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }))
-const P256 = describeKeyPair(crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }))
-const P384 = describeKeyPair(crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' }))
-const P521 = describeKeyPair(crypto.generateKeyPairSync('ec', { namedCurve: 'P-521' }))
-const ED25519 = describeKeyPair(crypto.generateKeyPairSync('ed25519'))
+const RSA = describeKeyPair(generateKeyPair('rsa', { modulusLength: 2048 }))
+const RSA_OTHER = describeKeyPair(generateKeyPair('rsa', { modulusLength: 2048 }))
+const P256 = describeKeyPair(generateKeyPair('ec', { namedCurve: 'P-256' }))
+const P384 = describeKeyPair(generateKeyPair('ec', { namedCurve: 'P-384' }))
+const P521 = describeKeyPair(generateKeyPair('ec', { namedCurve: 'P-521' }))
+const ED25519 = describeKeyPair(generateKeyPair('ed25519'))
 
 // 64 bytes: long enough for HS512, so no FERROAUTH_HMAC_SECRET_SHORT warnings here.
 const SECRET_STRING = 'interop-secret-' + 'x'.repeat(49)
@@ -76,9 +77,9 @@ function strangerOf(keys) {
   if (keys === RSA) return RSA_OTHER
   const { asymmetricKeyType, asymmetricKeyDetails } = keys.publicKey
   if (asymmetricKeyType === 'ec') {
-    return describeKeyPair(crypto.generateKeyPairSync('ec', { namedCurve: asymmetricKeyDetails.namedCurve }))
+    return describeKeyPair(generateKeyPair('ec', { namedCurve: asymmetricKeyDetails.namedCurve }))
   }
-  return describeKeyPair(crypto.generateKeyPairSync(asymmetricKeyType))
+  return describeKeyPair(generateKeyPair(asymmetricKeyType))
 }
 
 const HMAC = ['HS256', 'HS384', 'HS512']
@@ -340,7 +341,7 @@ describe('JWKS with several keys', () => {
     assertValid(verifier.verify(sign(ED25519, {})))
     // rsa-2 is pinned to PS256, so an RS256 token made with its key matches no key.
     assertInvalid(verifier.verify(sign(RSA_OTHER, { algorithm: 'RS256' })), 'ERR_JWT_SIGNATURE_INVALID')
-    const stranger = describeKeyPair(crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }))
+    const stranger = describeKeyPair(generateKeyPair('ec', { namedCurve: 'P-256' }))
     assertInvalid(verifier.verify(sign(stranger, {})), 'ERR_JWT_SIGNATURE_INVALID')
   })
 

@@ -6,6 +6,7 @@
 const { test, describe } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
+const { generateKeyPair } = require('./helpers/keys.js')
 
 const { TokenSigner, TokenVerifier, FerroAuthError, signAccessToken, verifyAccessToken, toUserPayload } = require('..')
 
@@ -37,7 +38,7 @@ describe('header', () => {
   test("header is exactly { alg, typ: 'at+jwt' }, plus kid when configured", () => {
     assert.deepEqual(decode(new TokenSigner({ secret: SECRET }).sign({})).header, { alg: 'HS256', typ: 'at+jwt' })
     assert.deepEqual(decode(new TokenSigner({ secret: SECRET, algorithm: 'HS512', kid: 'k-2024' }).sign({})).header, { alg: 'HS512', typ: 'at+jwt', kid: 'k-2024' })
-    const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' })
+    const { privateKey } = generateKeyPair('ec', { namedCurve: 'P-384' })
     assert.deepEqual(decode(new TokenSigner({ privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }), kid: 'ec' }).sign({})).header, { alg: 'ES384', typ: 'at+jwt', kid: 'ec' })
   })
 

@@ -7,6 +7,7 @@
 const { test, describe } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
+const { generateKeyPair } = require('./helpers/keys.js')
 
 const { TokenSigner, TokenVerifier } = require('..')
 
@@ -239,7 +240,7 @@ describe('RFC 8037 appendix A (Ed25519)', () => {
   })
 
   test('a token signed by another Ed25519 key does not verify with the RFC public key', () => {
-    const { privateKey } = crypto.generateKeyPairSync('ed25519')
+    const { privateKey } = generateKeyPair('ed25519')
     const token = new TokenSigner({ privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) }).sign({ sub: 'x' })
     assertInvalid(new TokenVerifier({ publicKey: ED_PUBLIC_JWK }).verify(token), 'ERR_JWT_SIGNATURE_INVALID')
   })

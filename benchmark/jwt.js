@@ -30,6 +30,7 @@ const nodeRsJwt = require('@node-rs/jsonwebtoken')
 
 const { table, markdownTable, machineLine, replaceBetweenMarkers } = require('./lib/report.js')
 const { parseBenchArgs } = require('./lib/args.js')
+const { generateKeyPair } = require('../__test__/helpers/keys.js')
 
 // ---------------------------------------------------------------------------------------------
 // Command line
@@ -60,9 +61,9 @@ function makeKeys() {
   const secret = crypto.randomBytes(32)
   const keys = { HS256: { secret, secretKey: crypto.createSecretKey(secret) } }
   const pairs = {
-    RS256: crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }),
-    ES256: crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }),
-    EdDSA: crypto.generateKeyPairSync('ed25519'),
+    RS256: generateKeyPair('rsa', { modulusLength: 2048 }),
+    ES256: generateKeyPair('ec', { namedCurve: 'P-256' }),
+    EdDSA: generateKeyPair('ed25519'),
   }
   for (const [alg, { privateKey, publicKey }] of Object.entries(pairs)) {
     keys[alg] = {

@@ -9,7 +9,8 @@ const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 
 const { IdempotencyStore, requestFingerprint, MemoryStore, RedisStore, ErrorCodes } = require('..')
-const { startRedis, startRedisCluster } = require('./helpers/redis.js')
+const { startRedis } = require('./helpers/redis.js')
+const { storesUnderTest } = require('./helpers/stores.js')
 const { rejectsWith } = require('./helpers/rejects.js')
 const { startLossyProxy } = require('./helpers/lossy-proxy.js')
 
@@ -18,24 +19,7 @@ const MISMATCH = ['ERR_IDEMPOTENCY_MISMATCH', 'Idempotency key already used with
 const IN_PROGRESS = ['ERR_IDEMPOTENCY_IN_PROGRESS', 'A request with this idempotency key is still being processed']
 const KEY_INVALID = ['ERR_IDEMPOTENCY_KEY_INVALID', 'Idempotency key must be 1 to 1024 bytes of UTF-8']
 
-let redis
-let cluster
-
-before(async () => {
-  redis = await startRedis()
-  cluster = await startRedisCluster({ nodes: 3 })
-})
-
-after(async () => {
-  await redis?.stop()
-  await cluster?.stop()
-})
-
-const stores = {
-  memory: () => new MemoryStore(),
-  redis: () => new RedisStore({ url: redis.url, keyPrefix: `t${crypto.randomUUID()}:` }),
-  cluster: () => new RedisStore({ cluster: cluster.urls, keyPrefix: `t${crypto.randomUUID()}:` }),
-}
+const { servers, stores } = storesUnderTest()
 
 const RESPONSE = {
   status: 201,
@@ -233,17 +217,17 @@ describe('requestFingerprint', () => {
 describe('Redis specifics', () => {
   test('one key per record: <prefix>idem:<SHA-256 of the key>, expiring after lockTtl, then ttl', async () => {
     const keyPrefix = `layout${crypto.randomUUID()}:`
-    const s = new IdempotencyStore({ store: new RedisStore({ url: redis.url, keyPrefix }), ttl: '1h', lockTtl: 60 })
+    const s = new IdempotencyStore({ store: new RedisStore({ url: servers.redis.url, keyPrefix }), ttl: '1h', lockTtl: 60 })
     const key = 'user-1|secret-order-key'
     const lease = assertStarted(await s.begin(key, 'fp'))
     const stored = `${keyPrefix}idem:${crypto.createHash('sha256').update(key).digest('hex')}`
-    assert.deepEqual(redis.cli('--scan', '--pattern', `${keyPrefix}*`).trim().split('\n'), [stored])
-    const pending = Number(redis.cli('PTTL', stored).trim())
+    assert.deepEqual(servers.redis.cli('--scan', '--pattern', `${keyPrefix}*`).trim().split('\n'), [stored])
+    const pending = Number(servers.redis.cli('PTTL', stored).trim())
     assert.ok(pending > 55_000 && pending <= 60_000, `PTTL ${pending}`)
     await s.complete(key, lease, RESPONSE)
-    const done = Number(redis.cli('PTTL', stored).trim())
+    const done = Number(servers.redis.cli('PTTL', stored).trim())
     assert.ok(done > 3_500_000 && done <= 3_600_000, `PTTL ${done}`)
-    assert.ok(!redis.cli('HGETALL', stored).includes('secret-order-key'))
+    assert.ok(!servers.redis.cli('HGETALL', stored).includes('secret-order-key'))
   })
 
   test('Redis down: calls reject with ERR_STORE_UNAVAILABLE, then recover', async () => {
@@ -274,7 +258,7 @@ describe('Redis specifics', () => {
   })
 
   test('an answer lost with its connection: the re-sent begin is still its own start, exactly once', async () => {
-    const proxy = await startLossyProxy({ host: '127.0.0.1', port: redis.port })
+    const proxy = await startLossyProxy({ host: '127.0.0.1', port: servers.redis.port })
     try {
       const s = new IdempotencyStore({ store: new RedisStore({ url: proxy.url, keyPrefix: `lossy${crypto.randomUUID()}:` }) })
       assertStarted(await s.begin('warm-up', 'fp')) // connected, script loaded

@@ -12,30 +12,14 @@ const { execFile } = require('node:child_process')
 const { promisify } = require('node:util')
 
 const { RateLimiter, MemoryStore, RedisStore, ErrorCodes } = require('..')
-const { startRedis, startRedisCluster } = require('./helpers/redis.js')
+const { startRedis } = require('./helpers/redis.js')
+const { storesUnderTest } = require('./helpers/stores.js')
 const { rejectsWith } = require('./helpers/rejects.js')
 const { startLossyProxy } = require('./helpers/lossy-proxy.js')
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-let redis
-let cluster
-
-before(async () => {
-  redis = await startRedis()
-  cluster = await startRedisCluster({ nodes: 3 })
-})
-
-after(async () => {
-  await redis?.stop()
-  await cluster?.stop()
-})
-
-const stores = {
-  memory: () => new MemoryStore(),
-  redis: () => new RedisStore({ url: redis.url, keyPrefix: `t${crypto.randomUUID()}:` }),
-  cluster: () => new RedisStore({ cluster: cluster.urls, keyPrefix: `t${crypto.randomUUID()}:` }),
-}
+const { servers, stores } = storesUnderTest()
 
 for (const [kind, makeStore] of Object.entries(stores)) {
   describe(`rate limiting on the ${kind} store`, () => {
@@ -185,13 +169,13 @@ describe('limiter options', () => {
 describe('rate limiting: Redis specifics', () => {
   test('limiters on separate connections count together, and so do separate processes', async () => {
     const keyPrefix = `shared${crypto.randomUUID()}:`
-    const a = new RateLimiter({ store: new RedisStore({ url: redis.url, keyPrefix }), limit: 30, window: '1m' })
-    const b = new RateLimiter({ store: new RedisStore({ url: redis.url, keyPrefix }), limit: 30, window: '1m' })
+    const a = new RateLimiter({ store: new RedisStore({ url: servers.redis.url, keyPrefix }), limit: 30, window: '1m' })
+    const b = new RateLimiter({ store: new RedisStore({ url: servers.redis.url, keyPrefix }), limit: 30, window: '1m' })
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).consume('k')))
     assert.equal(results.filter((r) => r.allowed).length, 30)
 
     const child = path.join(__dirname, 'helpers', 'consume-many.js')
-    const run = () => promisify(execFile)(process.execPath, [child, redis.url, keyPrefix, '50', 'procs', '40'])
+    const run = () => promisify(execFile)(process.execPath, [child, servers.redis.url, keyPrefix, '50', 'procs', '40'])
     const outputs = await Promise.all([run(), run()])
     const allowed = outputs.map(({ stdout }) => JSON.parse(stdout).allowed)
     assert.equal(allowed[0] + allowed[1], 50, JSON.stringify(allowed))
@@ -199,28 +183,28 @@ describe('rate limiting: Redis specifics', () => {
 
   test('one list per key under <prefix>rl:<scope>:<key>, at most limit entries, expiring a window after the newest hit', async () => {
     const keyPrefix = `keys${crypto.randomUUID()}:`
-    const store = new RedisStore({ url: redis.url, keyPrefix })
+    const store = new RedisStore({ url: servers.redis.url, keyPrefix })
     const l = new RateLimiter({ store, limit: 3, window: '1h' })
     const named = new RateLimiter({ store, limit: 3, window: '1h', name: 'login' })
     for (let i = 0; i < 5; i++) await l.consume('ada@example.com')
     await named.consume('ada@example.com')
-    const keys = redis.cli('--scan', '--pattern', `${keyPrefix}*`).trim().split('\n').sort()
+    const keys = servers.redis.cli('--scan', '--pattern', `${keyPrefix}*`).trim().split('\n').sort()
     assert.equal(keys.length, 2, keys.join())
     const scope = crypto.createHash('sha256').update('3/3600000').digest('hex').slice(0, 16)
     assert.deepEqual(keys, [`${keyPrefix}rl:${scope}:ada@example.com`, `${keyPrefix}rl:login:ada@example.com`].sort())
     const key = `${keyPrefix}rl:${scope}:ada@example.com`
-    assert.equal(redis.cli('TYPE', key).trim(), 'list')
-    assert.equal(redis.cli('LLEN', key).trim(), '3') // the two denied hits left nothing
-    const entries = redis.cli('LRANGE', key, '0', '-1').trim().split('\n')
+    assert.equal(servers.redis.cli('TYPE', key).trim(), 'list')
+    assert.equal(servers.redis.cli('LLEN', key).trim(), '3') // the two denied hits left nothing
+    const entries = servers.redis.cli('LRANGE', key, '0', '-1').trim().split('\n')
     for (const entry of entries) assert.match(entry, /^\d{13}-[A-Za-z0-9_-]{11}$/)
-    const ttl = Number(redis.cli('PTTL', key).trim())
+    const ttl = Number(servers.redis.cli('PTTL', key).trim())
     assert.ok(ttl > 3_590_000 && ttl <= 3_600_000, `PTTL ${ttl}`)
     await l.reset('ada@example.com')
-    assert.equal(redis.cli('EXISTS', key).trim(), '0')
+    assert.equal(servers.redis.cli('EXISTS', key).trim(), '0')
   })
 
   test('an answer lost with its connection: the call is sent again and counted once', async () => {
-    const proxy = await startLossyProxy({ host: '127.0.0.1', port: redis.port })
+    const proxy = await startLossyProxy({ host: '127.0.0.1', port: servers.redis.port })
     try {
       const keyPrefix = `lossy${crypto.randomUUID()}:`
       const l = new RateLimiter({ store: new RedisStore({ url: proxy.url, keyPrefix }), limit: 3, window: '1h' })
@@ -231,8 +215,8 @@ describe('rate limiting: Redis specifics', () => {
       assert.deepEqual([resent.allowed, resent.remaining], [true, 1])
       // Without the resend check the first send and the resend would both have counted.
       assert.deepEqual([(await l.consume('k')).remaining, (await l.consume('k')).allowed], [0, false])
-      const key = redis.cli('--scan', '--pattern', `${keyPrefix}*`).trim()
-      assert.equal(redis.cli('LLEN', key).trim(), '3')
+      const key = servers.redis.cli('--scan', '--pattern', `${keyPrefix}*`).trim()
+      assert.equal(servers.redis.cli('LLEN', key).trim(), '3')
     } finally {
       await proxy.stop()
     }
@@ -267,8 +251,8 @@ describe('rate limiting: Redis specifics', () => {
 
   test('a key of another type under the prefix is a coded store failure', async () => {
     const keyPrefix = `clash${crypto.randomUUID()}:`
-    const l = new RateLimiter({ store: new RedisStore({ url: redis.url, keyPrefix }), limit: 5, window: '1m', name: 'x' })
-    redis.cli('SET', `${keyPrefix}rl:x:k`, 'not a list')
+    const l = new RateLimiter({ store: new RedisStore({ url: servers.redis.url, keyPrefix }), limit: 5, window: '1m', name: 'x' })
+    servers.redis.cli('SET', `${keyPrefix}rl:x:k`, 'not a list')
     const error = await rejectsWith(l.consume('k'), 'ERR_STORE_FAILED')
     assert.match(error.message, /WRONGTYPE/)
   })

@@ -20,7 +20,8 @@ const {
   hashRefreshToken,
   FerroAuthError,
 } = require('..')
-const { startRedis, startRedisCluster } = require('./helpers/redis.js')
+const { startRedis } = require('./helpers/redis.js')
+const { storesUnderTest } = require('./helpers/stores.js')
 const { rejectsWith } = require('./helpers/rejects.js')
 const { startLossyProxy } = require('./helpers/lossy-proxy.js')
 
@@ -41,24 +42,7 @@ function reforge(token, edit) {
   return signed + b64url(checksum)
 }
 
-let redis
-let cluster
-
-before(async () => {
-  redis = await startRedis()
-  cluster = await startRedisCluster({ nodes: 3 })
-})
-
-after(async () => {
-  await redis?.stop()
-  await cluster?.stop()
-})
-
-const stores = {
-  memory: () => new MemoryStore(),
-  redis: () => new RedisStore({ url: redis.url, keyPrefix: `t${crypto.randomUUID()}:` }),
-  cluster: () => new RedisStore({ cluster: cluster.urls, keyPrefix: `t${crypto.randomUUID()}:` }),
-}
+const { servers, stores } = storesUnderTest()
 
 for (const [kind, makeStore] of Object.entries(stores)) {
   describe(`refresh tokens on the ${kind} store`, () => {
@@ -338,33 +322,33 @@ describe('tokens kept in an app database', () => {
 describe('Redis specifics', () => {
   test('only hashes are stored, every key expires, keys share the user hash tag', async () => {
     const prefix = `keys${crypto.randomUUID()}:`
-    const m = new RefreshTokenManager({ store: new RedisStore({ url: redis.url, keyPrefix: prefix }), ttl: '1h' })
+    const m = new RefreshTokenManager({ store: new RedisStore({ url: servers.redis.url, keyPrefix: prefix }), ttl: '1h' })
     const issued = await m.issue('henry', { userAgent: 'curl/8' })
     const next = await m.rotate(issued.token)
-    const keys = redis.cli('--scan', '--pattern', `${prefix}*`).trim().split('\n').sort()
+    const keys = servers.redis.cli('--scan', '--pattern', `${prefix}*`).trim().split('\n').sort()
     assert.equal(keys.length, 3, keys.join())
     const tags = new Set(keys.map((k) => k.match(/\{([0-9a-f]{16})\}/)[1]))
     assert.equal(tags.size, 1)
-    const dump = keys.map((k) => redis.cli('--no-raw', 'DUMP', k)).join('\n') + keys.map((k) => {
-      const type = redis.cli('TYPE', k).trim()
-      return type === 'hash' ? redis.cli('HGETALL', k) : redis.cli('SMEMBERS', k)
+    const dump = keys.map((k) => servers.redis.cli('--no-raw', 'DUMP', k)).join('\n') + keys.map((k) => {
+      const type = servers.redis.cli('TYPE', k).trim()
+      return type === 'hash' ? servers.redis.cli('HGETALL', k) : servers.redis.cli('SMEMBERS', k)
     }).join('\n')
     for (const token of [issued.token, next.token]) {
       assert.ok(!dump.includes(token.slice(48, 90)), 'a token secret is stored in clear')
     }
     assert.ok(dump.includes(sha256(next.token)))
     for (const key of keys) {
-      const ttl = Number(redis.cli('PTTL', key).trim())
+      const ttl = Number(servers.redis.cli('PTTL', key).trim())
       assert.ok(ttl > 3_500_000 && ttl <= 3_600_000, `${key} PTTL ${ttl}`)
     }
   })
 
   test('one round trip per operation: what the server sees from clients (MONITOR)', async () => {
-    const store = new RedisStore({ url: redis.url, keyPrefix: `rt${crypto.randomUUID()}:` })
+    const store = new RedisStore({ url: servers.redis.url, keyPrefix: `rt${crypto.randomUUID()}:` })
     const m = new RefreshTokenManager({ store })
     let { token } = await m.issue('ivy') // loads the scripts if needed
     ;({ token } = await m.rotate(token))
-    const monitor = spawn(redisCli(), ['-h', '127.0.0.1', '-p', String(redis.port), 'MONITOR'])
+    const monitor = spawn(redisCli(), ['-h', '127.0.0.1', '-p', String(servers.redis.port), 'MONITOR'])
     let seen = ''
     monitor.stdout.on('data', (chunk) => (seen += chunk))
     await new Promise((resolve) => monitor.stdout.once('data', resolve)) // "OK"
@@ -372,7 +356,7 @@ describe('Redis specifics', () => {
     for (let i = 0; i < 10; i++) ({ token } = await m.rotate(token))
     const sessions = await m.listSessions('ivy')
     assert.equal(await m.revokeAllForUser('ivy'), 1)
-    redis.cli('ECHO', marker)
+    servers.redis.cli('ECHO', marker)
     const deadline = Date.now() + 5000
     while (!seen.includes(marker) && Date.now() < deadline) await sleep(10)
     monitor.kill()
@@ -386,8 +370,8 @@ describe('Redis specifics', () => {
 
   test('two managers on one Redis see the same sessions; one of them wins a race', async () => {
     const keyPrefix = `shared${crypto.randomUUID()}:`
-    const a = new RefreshTokenManager({ store: new RedisStore({ url: redis.url, keyPrefix }) })
-    const b = new RefreshTokenManager({ store: new RedisStore({ url: redis.url, keyPrefix }) })
+    const a = new RefreshTokenManager({ store: new RedisStore({ url: servers.redis.url, keyPrefix }) })
+    const b = new RefreshTokenManager({ store: new RedisStore({ url: servers.redis.url, keyPrefix }) })
     const issued = await a.issue('jack')
     const next = await b.rotate(issued.token)
     await rejectsWith(a.rotate(issued.token), 'ERR_REFRESH_REUSED')
@@ -400,10 +384,10 @@ describe('Redis specifics', () => {
 
   test('two processes racing on one token: exactly one rotation succeeds', async () => {
     const keyPrefix = `procs${crypto.randomUUID()}:`
-    const m = new RefreshTokenManager({ store: new RedisStore({ url: redis.url, keyPrefix }) })
+    const m = new RefreshTokenManager({ store: new RedisStore({ url: servers.redis.url, keyPrefix }) })
     const { token } = await m.issue('kate')
     const child = path.join(__dirname, 'helpers', 'rotate-many.js')
-    const run = () => promisify(execFile)(process.execPath, [child, redis.url, keyPrefix, token, '32'])
+    const run = () => promisify(execFile)(process.execPath, [child, servers.redis.url, keyPrefix, token, '32'])
     const outputs = await Promise.all([run(), run()])
     const tallies = outputs.map(({ stdout }) => JSON.parse(stdout))
     assert.equal(tallies.reduce((n, t) => n + t.ok, 0), 1, JSON.stringify(tallies))
@@ -442,7 +426,7 @@ describe('Redis specifics', () => {
   })
 
   test('an answer lost with its connection: the same call is sent again and nothing is lost', async () => {
-    const proxy = await startLossyProxy({ host: '127.0.0.1', port: redis.port })
+    const proxy = await startLossyProxy({ host: '127.0.0.1', port: servers.redis.port })
     try {
       const m = new RefreshTokenManager({ store: new RedisStore({ url: proxy.url, keyPrefix: `lossy${crypto.randomUUID()}:` }) })
       const issued = await m.issue('olga') // connected, scripts loaded
@@ -479,12 +463,12 @@ describe('Redis specifics', () => {
 
   test('a key of another type under the prefix is a coded store failure', async () => {
     const keyPrefix = `clash${crypto.randomUUID()}:`
-    const m = new RefreshTokenManager({ store: new RedisStore({ url: redis.url, keyPrefix }) })
+    const m = new RefreshTokenManager({ store: new RedisStore({ url: servers.redis.url, keyPrefix }) })
     const { token } = await m.issue('noah')
-    const familyKey = redis.cli('--scan', '--pattern', `${keyPrefix}*:f:*`).trim()
+    const familyKey = servers.redis.cli('--scan', '--pattern', `${keyPrefix}*:f:*`).trim()
     assert.match(familyKey, /:f:/)
-    redis.cli('DEL', familyKey)
-    redis.cli('SET', familyKey, 'not a hash')
+    servers.redis.cli('DEL', familyKey)
+    servers.redis.cli('SET', familyKey, 'not a hash')
     const error = await rejectsWith(m.rotate(token), 'ERR_STORE_FAILED')
     assert.match(error.message, /WRONGTYPE|wrong kind/i)
   })

@@ -20,18 +20,15 @@
 // Progress goes to stderr, results to stdout.
 
 const os = require('node:os')
-const fs = require('node:fs')
 const path = require('node:path')
 const { fork, execFileSync } = require('node:child_process')
 const autocannon = require('autocannon')
 const { TokenSigner } = require('ferroauth')
-const { replaceBetweenMarkers, machineLine } = require('./lib/report.js')
+const { machineLine, publish } = require('./lib/report.js')
 const { parseBenchArgs } = require('./lib/args.js')
 
 const ROOT = path.join(__dirname, '..')
 const SERVER = path.join(__dirname, 'http-server.js')
-const README = path.join(ROOT, 'README.md')
-const MARKER = 'bench:http'
 
 const PEERS = ['fast-jwt', 'express-jwt', 'passport-jwt']
 // The result caches (a verified token is remembered until its exp), compared with each other only.
@@ -429,15 +426,7 @@ async function main() {
   const results = await run(options)
   console.log(consoleTable(results, options))
   console.log(`\n${goals(results)}`)
-  if (options.markdown) {
-    const table = markdownTable(results, options)
-    console.log(`\n${table}`)
-    if (options.updateReadme) {
-      if (replaceBetweenMarkers(README, MARKER, table)) console.error(`\nREADME.md updated between <!-- ${MARKER}:start --> and <!-- ${MARKER}:end -->`)
-      else console.error(`\nREADME.md has no <!-- ${MARKER}:start --> / <!-- ${MARKER}:end --> markers; nothing written`)
-    }
-  }
-  if (options.json) fs.writeFileSync(options.json, `${JSON.stringify({ machine: describeMachine(), options, results }, null, 2)}\n`)
+  publish(options, { name: 'http', json: { machine: describeMachine(), options, results }, markdown: () => markdownTable(results, options) })
 }
 
 main().catch((error) => {

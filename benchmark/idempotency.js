@@ -21,15 +21,13 @@
  */
 
 const crypto = require('node:crypto')
-const fs = require('node:fs')
-const path = require('node:path')
 
 const { IdempotencyStore, MemoryStore, RedisStore, requestFingerprint } = require('..')
 const Redis = require('ioredis')
 const stableStringify = require('fast-json-stable-stringify')
 
 const { startRedis } = require('../__test__/helpers/redis.js')
-const { replaceBetweenMarkers, machineLine } = require('./lib/report.js')
+const { machineLine, publish } = require('./lib/report.js')
 const { parseBenchArgs } = require('./lib/args.js')
 const { sequential, concurrent, now } = require('./lib/timing.js')
 
@@ -262,16 +260,7 @@ async function main() {
     results.fingerprints = [...fingerprintBest.values()]
     const machine = machineLine({ peers: ['ioredis', 'fast-json-stable-stringify'], details: [`redis-server ${redisVersion} on loopback`] })
     process.stdout.write(`${consoleReport(results)}\n\n${machine}\n`)
-    if (args.json) fs.writeFileSync(args.json, JSON.stringify({ machine, settings, results }, null, 2))
-    if (args.markdown) {
-      const md = markdown(results, machine, args.quick, settings.rounds)
-      process.stdout.write(`\n${md}\n`)
-      if (args.updateReadme) {
-        const readme = path.join(__dirname, '..', 'README.md')
-        const done = replaceBetweenMarkers(readme, 'bench:idempotency', md)
-        log(done ? `updated the table in ${readme}` : `no <!-- bench:idempotency:start --> / <!-- bench:idempotency:end --> markers in ${readme}; nothing written`)
-      }
-    }
+    publish(args, { name: 'idempotency', json: { machine, settings, results }, markdown: () => markdown(results, machine, args.quick, settings.rounds) })
   } finally {
     client.disconnect()
     await redis.stop()

@@ -20,15 +20,13 @@
 
 const crypto = require('node:crypto')
 const os = require('node:os')
-const fs = require('node:fs')
-const path = require('node:path')
 
 const ferroauth = require('..')
 const fastJwt = require('fast-jwt')
 const jsonwebtoken = require('jsonwebtoken')
 const nodeRsJwt = require('@node-rs/jsonwebtoken')
 
-const { table, markdownTable, machineLine, replaceBetweenMarkers } = require('./lib/report.js')
+const { table, markdownTable, machineLine, publish } = require('./lib/report.js')
 const { parseBenchArgs } = require('./lib/args.js')
 const { generateKeyPair } = require('../__test__/helpers/keys.js')
 
@@ -417,16 +415,7 @@ async function main() {
   out.push('', ...goals(results))
   process.stdout.write(`${out.join('\n')}\n`)
 
-  if (args.json) fs.writeFileSync(args.json, `${JSON.stringify({ machine, quick: args.quick, results, skipped }, null, 2)}\n`)
-  if (args.markdown) {
-    const md = markdownTable(results, { machine, skipped, quick: args.quick, rounds: settings.rounds })
-    process.stdout.write(`\n${md}\n`)
-    if (args.updateReadme) {
-      const readme = path.join(__dirname, '..', 'README.md')
-      const done = fs.existsSync(readme) && replaceBetweenMarkers(readme, 'bench:jwt', md)
-      log(done ? `updated the table in ${readme}` : `no <!-- bench:jwt:start --> / <!-- bench:jwt:end --> markers in ${readme}; nothing written`)
-    }
-  }
+  publish(args, { name: 'jwt', json: { machine, quick: args.quick, results, skipped }, markdown: () => markdownTable(results, { machine, skipped, quick: args.quick, rounds: settings.rounds }) })
 }
 
 /** The issue's goals, checked against this run (reported, never asserted). */

@@ -17,8 +17,6 @@
  * must verify in the others (and a wrong password must not); a library that fails is left out.
  */
 
-const fs = require('node:fs')
-const path = require('node:path')
 
 const ferroauth = require('..')
 const argon2 = require('argon2')
@@ -27,7 +25,7 @@ const bcrypt = require('bcrypt')
 const bcryptjs = require('bcryptjs')
 const nodeRsBcrypt = require('@node-rs/bcrypt')
 
-const { replaceBetweenMarkers, machineLine } = require('./lib/report.js')
+const { machineLine, publish } = require('./lib/report.js')
 const { parseBenchArgs } = require('./lib/args.js')
 
 // ---------------------------------------------------------------------------------------------
@@ -279,16 +277,7 @@ async function main() {
 
   const machine = describeMachine()
   process.stdout.write(`${consoleTable(results)}\n\n${machine}\n`)
-  if (args.json) fs.writeFileSync(args.json, JSON.stringify({ machine, settings, results }, null, 2))
-  if (args.markdown) {
-    const md = markdownTable(results, { machine, rounds: settings.rounds, quick: args.quick })
-    process.stdout.write(`\n${md}\n`)
-    if (args.updateReadme) {
-      const readme = path.join(__dirname, '..', 'README.md')
-      const done = fs.existsSync(readme) && replaceBetweenMarkers(readme, 'bench:password', md)
-      log(done ? `updated the table in ${readme}` : `no <!-- bench:password:start --> / <!-- bench:password:end --> markers in ${readme}; nothing written`)
-    }
-  }
+  publish(args, { name: 'password', json: { machine, settings, results }, markdown: () => markdownTable(results, { machine, rounds: settings.rounds, quick: args.quick }) })
 }
 
 main().catch((error) => {

@@ -23,8 +23,6 @@
  * expiry per hit. Each is configured for the same limit and window.
  */
 
-const fs = require('node:fs')
-const path = require('node:path')
 
 const { RateLimiter, MemoryStore, RedisStore } = require('..')
 const { RateLimiterMemory, RateLimiterRedis } = require('rate-limiter-flexible')
@@ -32,7 +30,7 @@ const { ThrottlerStorageService } = require('@nestjs/throttler')
 const Redis = require('ioredis')
 
 const { startRedis } = require('../__test__/helpers/redis.js')
-const { replaceBetweenMarkers, machineLine } = require('./lib/report.js')
+const { machineLine, publish } = require('./lib/report.js')
 const { parseBenchArgs } = require('./lib/args.js')
 const { now, median, concurrent } = require('./lib/timing.js')
 
@@ -229,16 +227,7 @@ async function main() {
 
     const machine = machineLine({ peers: ['rate-limiter-flexible', '@nestjs/throttler', 'ioredis'], details: [`redis-server ${redisVersion} on loopback`] })
     process.stdout.write(`${consoleTable(results)}\n\n${machine}\n`)
-    if (args.json) fs.writeFileSync(args.json, JSON.stringify({ machine, settings, results }, null, 2))
-    if (args.markdown) {
-      const md = markdownTable(results, { machine, settings, quick: args.quick })
-      process.stdout.write(`\n${md}\n`)
-      if (args.updateReadme) {
-        const readme = path.join(__dirname, '..', 'README.md')
-        const done = fs.existsSync(readme) && replaceBetweenMarkers(readme, 'bench:ratelimit', md)
-        log(done ? `updated the table in ${readme}` : `no <!-- bench:ratelimit:start --> / <!-- bench:ratelimit:end --> markers in ${readme}; nothing written`)
-      }
-    }
+    publish(args, { name: 'ratelimit', json: { machine, settings, results }, markdown: () => markdownTable(results, { machine, settings, quick: args.quick }) })
   } finally {
     client.disconnect()
     await redis.stop()

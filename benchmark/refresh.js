@@ -30,7 +30,7 @@ const bcrypt = require('bcrypt')
 const Redis = require('ioredis')
 
 const { startRedis } = require('../__test__/helpers/redis.js')
-const { replaceBetweenMarkers, machineLine } = require('./lib/report.js')
+const { machineLine, publish } = require('./lib/report.js')
 const { parseBenchArgs } = require('./lib/args.js')
 const { sequential, concurrent } = require('./lib/timing.js')
 
@@ -701,16 +701,7 @@ async function main() {
 
     const machine = describeMachine(redisVersion)
     process.stdout.write(`${consoleTable(results, settings)}\n\n${goals(results)}\n\n${machine}\n`)
-    if (args.json) fs.writeFileSync(args.json, JSON.stringify({ machine, settings, results }, null, 2))
-    if (args.markdown) {
-      const md = markdownTable(results, { machine, settings, quick: args.quick })
-      process.stdout.write(`\n${md}\n`)
-      if (args.updateReadme) {
-        const readme = path.join(__dirname, '..', 'README.md')
-        const done = fs.existsSync(readme) && replaceBetweenMarkers(readme, 'bench:refresh', md)
-        log(done ? `updated the table in ${readme}` : `no <!-- bench:refresh:start --> / <!-- bench:refresh:end --> markers in ${readme}; nothing written`)
-      }
-    }
+    publish(args, { name: 'refresh', json: { machine, settings, results }, markdown: () => markdownTable(results, { machine, settings, quick: args.quick }) })
   } finally {
     probe.disconnect()
     client.disconnect()

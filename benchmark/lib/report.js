@@ -135,4 +135,23 @@ function replaceBetweenMarkers(file, name, body) {
   return true
 }
 
-module.exports = { machineLine, table, markdownTable, replaceBetweenMarkers }
+/**
+ * What --json, --markdown and --update-readme ask for: `json` (the raw results) written to the
+ * --json file; `markdown()` printed, and put into README.md between the
+ * <!-- bench:<name>:start --> / <!-- bench:<name>:end --> markers.
+ */
+function publish(args, { name, json, markdown }) {
+  if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`)
+  if (!args.markdown) return
+  const md = markdown()
+  process.stdout.write(`\n${md}\n`)
+  if (!args.updateReadme) return
+  const readme = path.join(__dirname, '..', '..', 'README.md')
+  const marker = `bench:${name}`
+  const done = fs.existsSync(readme) && replaceBetweenMarkers(readme, marker, md)
+  process.stderr.write(done
+    ? `updated the table in ${readme}\n`
+    : `no <!-- ${marker}:start --> / <!-- ${marker}:end --> markers in ${readme}; nothing written\n`)
+}
+
+module.exports = { machineLine, table, markdownTable, replaceBetweenMarkers, publish }

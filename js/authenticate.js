@@ -137,17 +137,6 @@ function createRequestAuthenticator(options) {
   }
 }
 
-/**
- * Builds `authenticate(req, context?) → Promise<outcome>` from adapter options (see
- * {@link createRequestAuthenticator}; this form always answers with a Promise).
- */
-function createAuthenticator(options) {
-  const authenticate = createRequestAuthenticator(options)
-  return async function authenticateAsync(req, context) {
-    return authenticate(req, context)
-  }
-}
-
 /** 403 with RFC 6750's `insufficient_scope` unless `user` holds every entry of `wanted` in `field`. */
 function checkGrants(user, field, wanted) {
   const held = user?.[field] ?? []
@@ -160,4 +149,4 @@ function checkGrants(user, field, wanted) {
   return failure(403, message, challenge)
 }
 
-module.exports = { createAuthenticator, createRequestAuthenticator, checkGrants, bearerToken, cookieToken, MISSING_TOKEN: MISSING }
+module.exports = { createRequestAuthenticator, checkGrants, bearerToken, cookieToken, MISSING_TOKEN: MISSING }

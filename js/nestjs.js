@@ -24,7 +24,7 @@ const {
 const { Reflector } = require('@nestjs/core')
 const { of } = require('rxjs')
 const { createRequestIdempotency } = require('./idempotent-request.js')
-const { createAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
+const { createRequestAuthenticator, checkGrants, MISSING_TOKEN } = require('./authenticate.js')
 const { FerroAuthError, ErrorCodes, argTypeError } = require('./errors.js')
 const { RateLimiter, kDecide, TOO_MANY_REQUESTS, STORE_UNAVAILABLE, isStoreFailure, decisionHeaders } = require('./ratelimit.js')
 const { MemoryStore, storeHandle } = require('./store.js')
@@ -40,9 +40,11 @@ const REQUIRED_STATUS_KEY = 'ferroauth:requiredStatus'
 
 const REQUIRED_STATUS_MESSAGE = 'You do not have the required status to perform this action'
 
-/** Where the guard leaves the user for `@CurrentUser()`, whatever `requestProperty` says. */
-const USER = Symbol('ferroauth.user')
-/** The outcome of the last authentication of a request, so a second guard with the same options reuses it. */
+/**
+ * The outcome of the last authentication of a request: a second guard with the same options
+ * reuses it, and `@CurrentUser()` finds the user in it whatever `requestProperty` says. One
+ * property, not two: each property added to Express's request objects costs per request.
+ */
 const OUTCOME = Symbol('ferroauth.outcome')
 /** Contexts whose carrier (a WebSocket client, an RPC context) may serve more than one message. */
 const PER_MESSAGE_CONTEXTS = new Set(['ws', 'rpc'])
@@ -72,7 +74,8 @@ function configFor(options) {
       throw argTypeError('options.requestProperty', 'a non-empty string', requestProperty)
     }
     config = {
-      authenticate: createAuthenticator(options),
+      // Synchronous unless getToken, getUserInfo or isRevoked make it a promise.
+      authenticate: createRequestAuthenticator(options),
       resolveStatus,
       requestProperty,
       hasGetToken: typeof getToken === 'function',
@@ -282,15 +285,13 @@ class JwtAuthGuard {
     if (previous !== undefined && previous.config === config && previous.message === message) {
       outcome = previous.outcome
     } else {
-      outcome = await config.authenticate(carrier, context)
+      outcome = config.authenticate(carrier, context)
+      if (typeof outcome.then === 'function') outcome = await outcome
       carrier[OUTCOME] = { config, message, outcome }
     }
     if (!outcome.ok) reject(context, carrier, outcome)
     const user = outcome.user
-    if (user !== undefined) {
-      carrier[config.requestProperty] = user
-      carrier[USER] = user
-    }
+    if (user !== undefined) carrier[config.requestProperty] = user
 
     const { scopes, roles, statuses } = requirements
     if (scopes === undefined && roles === undefined && statuses === undefined) return true
@@ -478,7 +479,7 @@ function RequireStatus(...statuses) {
 /** The user the guard authenticated, or one field of it with `@CurrentUser('email')`. */
 const CurrentUser = createParamDecorator((field, context) => {
   const carrier = carrierOf(context, undefined)
-  const user = carrier[USER] ?? carrier.user
+  const user = carrier[OUTCOME]?.outcome.user ?? carrier.user
   return field === undefined || field === null ? user : user?.[field]
 })
 

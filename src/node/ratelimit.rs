@@ -6,10 +6,9 @@
 // napi-derive registers constants only outside test builds, where they look unused.
 #![cfg_attr(test, allow(dead_code))]
 
-use std::future::Future;
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Either, Float64ArraySlice, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{Either, Float64ArraySlice, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
@@ -45,24 +44,6 @@ pub struct RateLimitDecision {
 #[napi]
 pub struct RateLimiterHandle {
     limiter: Arc<RateLimiter>,
-}
-
-impl RateLimiterHandle {
-    /// Runs `work`; its outcome resolves the promise (already settled on the memory store,
-    /// see `settle_in_process_or_spawn`).
-    fn spawn<'env, T, F, Fut>(
-        &self,
-        env: &'env Env,
-        work: F,
-    ) -> napi::Result<PromiseRaw<'env, Either<T, Failure>>>
-    where
-        T: ToNapiValue + Send + 'static,
-        F: FnOnce(Arc<RateLimiter>) -> Fut,
-        Fut: Future<Output = crate::Result<T>> + Send + 'static,
-    {
-        let in_process = self.limiter.is_in_process();
-        settle_in_process_or_spawn(env, in_process, work(self.limiter.clone()))
-    }
 }
 
 #[napi]
@@ -138,7 +119,8 @@ impl RateLimiterHandle {
         env: &'env Env,
         key: String,
     ) -> napi::Result<PromiseRaw<'env, Either<RateLimitDecision, Failure>>> {
-        self.spawn(env, |limiter| async move {
+        let limiter = self.limiter.clone();
+        settle_in_process_or_spawn(env, limiter.is_in_process(), async move {
             let d = limiter.consume(&key).await?;
             Ok(RateLimitDecision {
                 allowed: d.allowed,
@@ -157,6 +139,9 @@ impl RateLimiterHandle {
         env: &'env Env,
         key: String,
     ) -> napi::Result<PromiseRaw<'env, Either<bool, Failure>>> {
-        self.spawn(env, |limiter| async move { limiter.reset(&key).await })
+        let limiter = self.limiter.clone();
+        settle_in_process_or_spawn(env, limiter.is_in_process(), async move {
+            limiter.reset(&key).await
+        })
     }
 }

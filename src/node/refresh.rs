@@ -6,10 +6,9 @@
 // napi-derive registers free functions only outside test builds, where they look unused.
 #![cfg_attr(test, allow(dead_code))]
 
-use std::future::Future;
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, Either, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use zeroize::Zeroizing;
@@ -111,24 +110,6 @@ pub struct RefreshManagerHandle {
     manager: Arc<Manager>,
 }
 
-impl RefreshManagerHandle {
-    /// Runs `work` against the manager; its outcome resolves the promise (already settled on
-    /// the memory store, see `settle_in_process_or_spawn`).
-    fn spawn<'env, T, F, Fut>(
-        &self,
-        env: &'env Env,
-        work: F,
-    ) -> napi::Result<PromiseRaw<'env, Either<T, Failure>>>
-    where
-        T: ToNapiValue + Send + 'static,
-        F: FnOnce(Arc<Manager>) -> Fut,
-        Fut: Future<Output = crate::Result<T>> + Send + 'static,
-    {
-        let in_process = self.manager.is_in_process();
-        settle_in_process_or_spawn(env, in_process, work(self.manager.clone()))
-    }
-}
-
 #[napi]
 impl RefreshManagerHandle {
     #[napi(constructor)]
@@ -160,7 +141,8 @@ impl RefreshManagerHandle {
         context_value: Option<SessionContext>,
     ) -> napi::Result<PromiseRaw<'env, Either<IssuedToken, Failure>>> {
         let ctx = context(context_value);
-        self.spawn(env, |m| async move {
+        let m = self.manager.clone();
+        settle_in_process_or_spawn(env, m.is_in_process(), async move {
             let issued = m.issue(&user_id, &ctx).await?;
             Ok(IssuedToken {
                 token: issued.token.to_string(),
@@ -179,7 +161,8 @@ impl RefreshManagerHandle {
     ) -> napi::Result<PromiseRaw<'env, Either<RotatedToken, Failure>>> {
         let ctx = context(context_value);
         let token = Zeroizing::new(token);
-        self.spawn(env, |m| async move {
+        let m = self.manager.clone();
+        settle_in_process_or_spawn(env, m.is_in_process(), async move {
             let rotated = m.rotate(&token, &ctx).await?;
             Ok(RotatedToken {
                 token: rotated.token.to_string(),
@@ -197,7 +180,12 @@ impl RefreshManagerHandle {
         token: String,
     ) -> napi::Result<PromiseRaw<'env, Either<bool, Failure>>> {
         let token = Zeroizing::new(token);
-        self.spawn(env, |m| async move { m.revoke(&token).await })
+        let m = self.manager.clone();
+        settle_in_process_or_spawn(
+            env,
+            m.is_in_process(),
+            async move { m.revoke(&token).await },
+        )
     }
 
     #[napi(ts_return_type = "Promise<boolean | Failure>")]
@@ -206,7 +194,10 @@ impl RefreshManagerHandle {
         env: &'env Env,
         family_id: String,
     ) -> napi::Result<PromiseRaw<'env, Either<bool, Failure>>> {
-        self.spawn(env, |m| async move { m.revoke_family(&family_id).await })
+        let m = self.manager.clone();
+        settle_in_process_or_spawn(env, m.is_in_process(), async move {
+            m.revoke_family(&family_id).await
+        })
     }
 
     #[napi(ts_return_type = "Promise<number | Failure>")]
@@ -215,10 +206,10 @@ impl RefreshManagerHandle {
         env: &'env Env,
         user_id: String,
     ) -> napi::Result<PromiseRaw<'env, Either<u32, Failure>>> {
-        self.spawn(
-            env,
-            |m| async move { m.revoke_all_for_user(&user_id).await },
-        )
+        let m = self.manager.clone();
+        settle_in_process_or_spawn(env, m.is_in_process(), async move {
+            m.revoke_all_for_user(&user_id).await
+        })
     }
 
     #[napi(ts_return_type = "Promise<Session[] | Failure>")]
@@ -227,7 +218,8 @@ impl RefreshManagerHandle {
         env: &'env Env,
         user_id: String,
     ) -> napi::Result<PromiseRaw<'env, Either<Vec<Session>, Failure>>> {
-        self.spawn(env, |m| async move {
+        let m = self.manager.clone();
+        settle_in_process_or_spawn(env, m.is_in_process(), async move {
             let records = m.list_sessions(&user_id).await?;
             Ok(records.into_iter().map(session).collect())
         })

@@ -10,14 +10,13 @@ const crypto = require('node:crypto')
 const { createAuthMiddleware, idempotency } = require('ferroauth/express')
 const { TokenSigner, MemoryStore, RedisStore } = require('ferroauth')
 const { startRedis } = require('./helpers/redis.js')
-const { send, replayable } = require('./helpers/http-request.js')
+const { send, replayable, sendWithKey, assertJsonAnswer } = require('./helpers/http-request.js')
 
 const SECRET = 'ferroauth-idempotency-test-secret-0123456789abcdef'
 const signer = new TokenSigner({ secret: SECRET })
 const ALICE = signer.sign({ sub: 'alice' })
 const BOB = signer.sign({ sub: 'bob' })
 
-const JSON_TYPE = 'application/json; charset=utf-8'
 const MISMATCH = '{"statusCode":409,"message":"Idempotency key already used with a different payload","error":"Conflict"}'
 const IN_PROGRESS = '{"statusCode":409,"message":"A request with this idempotency key is still being processed","error":"Conflict"}'
 const UNAVAILABLE = '{"statusCode":503,"message":"Idempotency store is unavailable","error":"Service Unavailable"}'
@@ -86,17 +85,7 @@ function orderApp(express, middlewareOptions, { parseBody = true } = {}) {
   return { app, runs, gate }
 }
 
-const post = (base, path, key, body, { token, headers = {}, method = 'POST' } = {}) =>
-  send(base, method, path, {
-    headers: { ...(key === undefined ? {} : { 'idempotency-key': key }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body,
-  })
-
-function assertJsonAnswer(response, status, body) {
-  assert.equal(response.status, status)
-  assert.equal(response.text, body)
-  assert.equal(response.headers['content-type'], JSON_TYPE)
-}
+const post = sendWithKey
 
 for (const [name, express] of EXPRESS_VERSIONS) {
   describe(`${name}: idempotency()`, () => {

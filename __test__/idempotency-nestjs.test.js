@@ -10,7 +10,7 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { tscSync } = require('./helpers/tsc.js')
-const { send, replayable } = require('./helpers/http-request.js')
+const { replayable, sendWithKey, assertJsonAnswer } = require('./helpers/http-request.js')
 const { startRedis } = require('./helpers/redis.js')
 
 const { NestFactory } = require('@nestjs/core')
@@ -20,7 +20,6 @@ const { IdempotencyInterceptor } = require('ferroauth/nestjs')
 const APP_DIR = path.join(__dirname, 'nest-idempotency-app')
 const DIST = path.join(APP_DIR, 'dist') // .gitignored
 
-const JSON_TYPE = 'application/json; charset=utf-8'
 const MISMATCH = '{"statusCode":409,"message":"Idempotency key already used with a different payload","error":"Conflict"}'
 const IN_PROGRESS = '{"statusCode":409,"message":"A request with this idempotency key is still being processed","error":"Conflict"}'
 const UNAVAILABLE = '{"statusCode":503,"message":"Idempotency store is unavailable","error":"Service Unavailable"}'
@@ -42,17 +41,7 @@ async function start(Module) {
   return { nest, reports, base: `http://127.0.0.1:${nest.getHttpServer().address().port}` }
 }
 
-const call = (base, route, key, body, { token, method = 'POST', headers = {} } = {}) =>
-  send(base, method, route, {
-    headers: { ...(key === undefined ? {} : { 'idempotency-key': key }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body,
-  })
-
-function assertJsonAnswer(response, status, body) {
-  assert.equal(response.status, status)
-  assert.equal(response.text, body)
-  assert.equal(response.headers['content-type'], JSON_TYPE)
-}
+const call = sendWithKey
 
 before(() => {
   fs.rmSync(DIST, { recursive: true, force: true })

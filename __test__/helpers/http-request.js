@@ -3,7 +3,10 @@
 // One HTTP request over node:http, with full control of the headers sent (fetch refuses some
 // values on purpose) and the answer as received: status, raw header pairs, body bytes.
 
+const assert = require('node:assert/strict')
 const http = require('node:http')
+
+const JSON_TYPE = 'application/json; charset=utf-8'
 
 function send(base, method, path, { headers = {}, body } = {}) {
   const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))
@@ -38,4 +41,18 @@ const replayable = (response) => ({
   contentLength: response.headers['content-length'],
 })
 
-module.exports = { send, replayable }
+/** A request with an `Idempotency-Key` (none when `key` is undefined) and, optionally, a bearer token. */
+const sendWithKey = (base, path, key, body, { token, headers = {}, method = 'POST' } = {}) =>
+  send(base, method, path, {
+    headers: { ...(key === undefined ? {} : { 'idempotency-key': key }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body,
+  })
+
+/** A JSON answer: its status, its body byte for byte, and the JSON content type. */
+function assertJsonAnswer(response, status, body) {
+  assert.equal(response.status, status)
+  assert.equal(response.text, body)
+  assert.equal(response.headers['content-type'], JSON_TYPE)
+}
+
+module.exports = { send, replayable, sendWithKey, assertJsonAnswer }

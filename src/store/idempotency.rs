@@ -122,6 +122,13 @@ impl Records {
         self.records.get_mut(key)
     }
 
+    /// The live record of `key` if `lease` still holds it, after a sweep: what `complete`
+    /// and `abort` may act on.
+    fn leased(&mut self, key: &str, lease: &str, now: u64) -> Option<&mut Record> {
+        self.sweep(now);
+        self.live(key, now).filter(|record| record.lease == lease)
+    }
+
     fn expire_at(&mut self, key: &str, at: u64) {
         if let Some(record) = self.records.get_mut(key) {
             record.expires_at = at;
@@ -176,13 +183,9 @@ impl MemoryRecords {
 
     fn complete(&self, key: &str, lease: &str, response: &[u8], now: u64, ttl: u64) -> bool {
         let mut records = self.lock();
-        records.sweep(now);
-        let Some(record) = records.live(key, now) else {
+        let Some(record) = records.leased(key, lease, now) else {
             return false;
         };
-        if record.lease != lease {
-            return false;
-        }
         match record.state {
             State::Pending => {}
             // This very call again.
@@ -196,13 +199,9 @@ impl MemoryRecords {
 
     fn abort(&self, key: &str, lease: &str, now: u64) -> bool {
         let mut records = self.lock();
-        records.sweep(now);
-        let Some(record) = records.live(key, now) else {
+        let Some(record) = records.leased(key, lease, now) else {
             return false;
         };
-        if record.lease != lease {
-            return false;
-        }
         match record.state {
             State::Pending => {
                 record.state = State::Aborted;

@@ -229,26 +229,32 @@ function readRequirements(reflector, targets) {
   }
 }
 
-/** handler -> controller -> requirements. Decorators run once, at class definition, so this never goes stale. */
-const requirementsCache = new WeakMap()
-
-function requirementsOf(reflector, context) {
+/**
+ * What `read(targets)` finds in a route's decorator metadata, cached per handler and
+ * controller: decorators run once, at class definition, so it never goes stale and each
+ * request only looks it up. `cache` is a WeakMap handler -> controller -> value.
+ */
+function perRoute(cache, context, read) {
   const handler = context.getHandler?.()
   const controller = context.getClass?.()
   if (typeof handler !== 'function' || typeof controller !== 'function') {
-    return readRequirements(reflector, [handler, controller].filter((target) => target !== undefined && target !== null))
+    return read([handler, controller].filter((target) => target !== undefined && target !== null))
   }
-  let byController = requirementsCache.get(handler)
+  let byController = cache.get(handler)
   if (byController === undefined) {
     byController = new WeakMap()
-    requirementsCache.set(handler, byController)
+    cache.set(handler, byController)
   }
-  let requirements = byController.get(controller)
-  if (requirements === undefined) {
-    requirements = readRequirements(reflector, [handler, controller])
-    byController.set(controller, requirements)
-  }
-  return requirements
+  if (byController.has(controller)) return byController.get(controller)
+  const value = read([handler, controller])
+  byController.set(controller, value)
+  return value
+}
+
+const requirementsCache = new WeakMap()
+
+function requirementsOf(reflector, context) {
+  return perRoute(requirementsCache, context, (targets) => readRequirements(reflector, targets))
 }
 
 // --- the guard -------------------------------------------------------------------------------
@@ -523,6 +529,9 @@ function rateLimitRule(limit, window, opts) {
   })
 }
 
+/** handler -> controller -> `{ rule, handler, defaultKey }` of a rate-limited route, or null. */
+const rateLimitRoutes = new WeakMap()
+
 /**
  * Enforces the `@RateLimit()` of the handler (else of its controller): 429 as
  * @nestjs/throttler answers, with `Retry-After` and `X-RateLimit-*` headers. HTTP only.
@@ -540,12 +549,15 @@ class RateLimitGuard {
   }
 
   async canActivate(context) {
-    const handler = context.getHandler()
-    const controller = context.getClass()
-    const targets = [handler, controller]
-    if (this.#reflector.getAllAndOverride(SKIP_RATE_LIMIT_KEY, targets) === true) return true
-    const rule = this.#reflector.getAllAndOverride(RATE_LIMIT_KEY, targets)
-    if (rule === undefined) return true
+    const route = perRoute(rateLimitRoutes, context, (targets) => {
+      if (this.#reflector.getAllAndOverride(SKIP_RATE_LIMIT_KEY, targets) === true) return null
+      const rule = this.#reflector.getAllAndOverride(RATE_LIMIT_KEY, targets)
+      if (rule === undefined) return null
+      const [handler, controller] = targets
+      return { rule, handler, defaultKey: `${controller?.name}.${handler?.name}:` }
+    })
+    if (route === null) return true
+    const { rule, handler } = route
     const type = context.getType()
     if (type !== 'http') {
       throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION,
@@ -559,7 +571,7 @@ class RateLimitGuard {
     const store = this.#store ?? (defaultRateLimitStore ??= new MemoryStore())
     const key = rule.key !== undefined
       ? await rule.key(request)
-      : `${controller.name}.${handler.name}:${request.ip ?? request.socket?.remoteAddress ?? 'unknown'}`
+      : `${route.defaultKey}${request.ip ?? request.socket?.remoteAddress ?? 'unknown'}`
     let decision
     try {
       decision = await rule.limiterFor(store)[kDecide](key)

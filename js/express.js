@@ -19,14 +19,19 @@ const { RateLimiter, kDecide, TOO_MANY_REQUESTS, STORE_UNAVAILABLE, isStoreFailu
  */
 const AUTHENTICATED_USER = Symbol('ferroauth.user')
 
-/** Answers a failed outcome: status, `{ statusCode, message, error }` as JSON, WWW-Authenticate. */
-function sendFailure(res, outcome) {
-  const body = JSON.stringify(outcome.body)
-  res.statusCode = outcome.status
-  if (outcome.wwwAuthenticate !== undefined) res.setHeader('WWW-Authenticate', outcome.wwwAuthenticate)
+/** Answers with a JSON body and the given status. */
+function sendJson(res, status, value) {
+  const body = JSON.stringify(value)
+  res.statusCode = status
   res.setHeader('Content-Type', 'application/json; charset=utf-8')
   res.setHeader('Content-Length', Buffer.byteLength(body))
   res.end(body)
+}
+
+/** Answers a failed outcome: status, `{ statusCode, message, error }` as JSON, WWW-Authenticate. */
+function sendFailure(res, outcome) {
+  if (outcome.wwwAuthenticate !== undefined) res.setHeader('WWW-Authenticate', outcome.wwwAuthenticate)
+  sendJson(res, outcome.status, outcome.body)
 }
 
 /**
@@ -135,15 +140,6 @@ function idempotency(options) {
 }
 
 // --- rate limiting ----------------------------------------------------------------------------
-
-/** Answers with a JSON body and the given status (the 429 and 503 of rateLimit). */
-function sendJson(res, status, value) {
-  const body = JSON.stringify(value)
-  res.statusCode = status
-  res.setHeader('Content-Type', 'application/json; charset=utf-8')
-  res.setHeader('Content-Length', Buffer.byteLength(body))
-  res.end(body)
-}
 
 const clientAddress = (req) => req.ip ?? req.socket?.remoteAddress
 

@@ -140,6 +140,22 @@ describe('WebSocket gateway (ws platform) behind JwtAuthGuard', () => {
     assert.deepEqual(await client.ask('ping', {}), { event: 'pong', data: true })
   })
 
+  for (const path of ['/optional', '/optional-principal']) {
+    test(`credentialsRequired: false (${path}): a message without a token is nobody's, even after an authenticated one`, async () => {
+      const optional = await connect(`ws://${HOST}:${app.getHttpServer().address().port}${path}`)
+      try {
+        assert.deepEqual(await optional.ask('whoami', {}), { event: 'whoami', data: { userId: null } })
+        const token = signer.sign({ sub: 'first' })
+        assert.deepEqual(await optional.ask('whoami', { token }), { event: 'whoami', data: { userId: 'first' } })
+        assert.deepEqual(await optional.ask('whoami', {}), { event: 'whoami', data: { userId: null } })
+        assert.deepEqual(await optional.ask('whoami', { token: signer.sign({ sub: 'second' }) }), { event: 'whoami', data: { userId: 'second' } })
+        assert.deepEqual(await optional.ask('whoami', { token: 'not-a-token' }), { event: 'exception', data: refusal(401, 'Invalid token') })
+      } finally {
+        await optional.close()
+      }
+    })
+  }
+
   test('no refusal was logged as an error', () => {
     assert.deepEqual(log.errors, [])
   })

@@ -411,6 +411,48 @@ function fakeResponse() {
   return { headers, setHeader: (name, value) => { headers[name.toLowerCase()] = value } }
 }
 
+describe('guards of one request', () => {
+  const signer = new TokenSigner({ secret: SECRET })
+  const request = (sub) => ({ headers: { authorization: `Bearer ${signer.sign({ sub })}` } })
+  const context = (req) => fakeContext('http', { args: [req, fakeResponse()] })
+
+  test('two guards with the same options: one lookup per request, even when another request ran in between', async () => {
+    let lookups = 0
+    const options = {
+      secret: SECRET,
+      getUserInfo: async (userId) => {
+        lookups++
+        return { email: `${userId}@example.com` }
+      },
+    }
+    const first = new nest.JwtAuthGuard(options)
+    const second = new nest.JwtAuthGuard(options)
+    const a = request('a')
+    const b = request('b')
+    assert.equal(await first.canActivate(context(a)), true)
+    assert.equal(await first.canActivate(context(b)), true)
+    assert.equal(await second.canActivate(context(a)), true)
+    assert.equal(await second.canActivate(context(b)), true)
+    assert.equal(lookups, 2)
+    assert.deepEqual([a.user.userId, a.user.email, b.user.userId, b.user.email], ['a', 'a@example.com', 'b', 'b@example.com'])
+  })
+
+  test('without hooks, interleaved requests each keep their own user', async () => {
+    const options = { secret: SECRET }
+    const first = new nest.JwtAuthGuard(options)
+    const second = new nest.JwtAuthGuard(options)
+    const a = request('a')
+    const b = request('b')
+    const anonymous = { headers: {} }
+    assert.equal(await first.canActivate(context(a)), true)
+    assert.equal(await first.canActivate(context(b)), true)
+    assert.equal(await second.canActivate(context(a)), true)
+    await assert.rejects(second.canActivate(context(anonymous)), UnauthorizedException)
+    assert.equal(await second.canActivate(context(b)), true)
+    assert.deepEqual([a.user.userId, b.user.userId, anonymous.user], ['a', 'b', undefined])
+  })
+})
+
 describe('non-HTTP execution contexts', () => {
   const signer = new TokenSigner({ secret: SECRET })
   const token = signer.sign({ sub: 'ctx-user', email: 'ctx@example.com' })

@@ -41,11 +41,24 @@ const REQUIRED_STATUS_KEY = 'ferroauth:requiredStatus'
 const REQUIRED_STATUS_MESSAGE = 'You do not have the required status to perform this action'
 
 /**
- * The outcome of the last authentication of a request: a second guard with the same options
- * reuses it, and `@CurrentUser()` finds the user in it whatever `requestProperty` says. One
- * property, not two: each property added to Express's request objects costs per request.
+ * Where the guard also leaves the user when `requestProperty` is not `'user'`, so that
+ * `@CurrentUser()` finds it. Only then: Express gives every request object a prototype of its
+ * own making, after which V8 builds a new hidden class for each property added to it, and that
+ * costs about 2 µs a property a request.
  */
-const OUTCOME = Symbol('ferroauth.outcome')
+const AUTHENTICATED_USER = Symbol('ferroauth.user')
+
+/**
+ * The last authentication: a second guard with the same options on the same request (an
+ * APP_GUARD and a `@UseGuards(JwtAuthGuard)`) reuses its outcome. One slot, not a property of
+ * the request (see above): guards of one request run one after another, so unless a hook made
+ * the first one wait, the slot still holds that request's outcome when the second one runs.
+ * Outcomes a hook waited for (getUserInfo, isRevoked, an async getToken) are also kept per
+ * request in `awaitedOutcomes`, so other requests running meanwhile cannot make the second
+ * guard look the user up again.
+ */
+let lastAuthentication = { carrier: undefined, config: undefined, message: undefined, outcome: undefined }
+const awaitedOutcomes = new WeakMap()
 /** Contexts whose carrier (a WebSocket client, an RPC context) may serve more than one message. */
 const PER_MESSAGE_CONTEXTS = new Set(['ws', 'rpc'])
 
@@ -287,17 +300,29 @@ class JwtAuthGuard {
     // there an outcome is reused only by guards of the same message (same handler arguments).
     const message = PER_MESSAGE_CONTEXTS.has(context.getType()) ? context.getArgs() : undefined
     let outcome
-    const previous = carrier[OUTCOME]
-    if (previous !== undefined && previous.config === config && previous.message === message) {
-      outcome = previous.outcome
+    const last = lastAuthentication.carrier === carrier ? lastAuthentication : awaitedOutcomes.get(carrier)
+    if (last !== undefined && last.config === config && last.message === message) {
+      outcome = last.outcome
     } else {
       outcome = config.authenticate(carrier, context)
-      if (typeof outcome.then === 'function') outcome = await outcome
-      carrier[OUTCOME] = { config, message, outcome }
+      const awaited = typeof outcome.then === 'function'
+      if (awaited) outcome = await outcome
+      const entry = { carrier, config, message, outcome }
+      if (awaited) awaitedOutcomes.set(carrier, entry)
+      lastAuthentication = entry
     }
     if (!outcome.ok) reject(context, carrier, outcome)
     const user = outcome.user
-    if (user !== undefined) carrier[config.requestProperty] = user
+    const property = config.requestProperty
+    if (user !== undefined) {
+      carrier[property] = user
+      if (property !== 'user') carrier[AUTHENTICATED_USER] = user
+    } else if (message !== undefined && carrier[property] !== undefined) {
+      // A message without credentials (credentialsRequired: false) on a client that an earlier
+      // message authenticated: that user is not this message's.
+      carrier[property] = undefined
+      if (property !== 'user') carrier[AUTHENTICATED_USER] = undefined
+    }
 
     const { scopes, roles, statuses } = requirements
     if (scopes === undefined && roles === undefined && statuses === undefined) return true
@@ -485,7 +510,7 @@ function RequireStatus(...statuses) {
 /** The user the guard authenticated, or one field of it with `@CurrentUser('email')`. */
 const CurrentUser = createParamDecorator((field, context) => {
   const carrier = carrierOf(context, undefined)
-  const user = carrier[OUTCOME]?.outcome.user ?? carrier.user
+  const user = carrier[AUTHENTICATED_USER] ?? carrier.user
   return field === undefined || field === null ? user : user?.[field]
 })
 

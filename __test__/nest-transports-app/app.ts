@@ -57,6 +57,31 @@ export class EventsGateway {
   }
 }
 
+/** Tokens optional: each message is answered for whoever its own token names, or for nobody. */
+const optionalGuard = (requestProperty?: string) =>
+  new JwtAuthGuard({
+    ...options,
+    credentialsRequired: false,
+    requestProperty,
+    getToken: (_client: unknown, context?: ExecutionContext) => tokenOf(context, 'ws'),
+  });
+
+class OptionalHandlers {
+  @SubscribeMessage('whoami')
+  whoami(@CurrentUser() user: UserPayload | undefined) {
+    return { event: 'whoami', data: { userId: user?.userId ?? null } };
+  }
+}
+
+@WebSocketGateway({ path: '/optional' })
+@UseGuards(optionalGuard())
+export class OptionalGateway extends OptionalHandlers {}
+
+/** The same with the user under another request property. */
+@WebSocketGateway({ path: '/optional-principal' })
+@UseGuards(optionalGuard('principal'))
+export class OptionalPrincipalGateway extends OptionalHandlers {}
+
 @Controller()
 @UseGuards(new JwtAuthGuard({ ...options, getToken: (_carrier: unknown, context?: ExecutionContext) => tokenOf(context, 'rpc') }))
 export class OrdersController {
@@ -72,7 +97,7 @@ export class OrdersController {
   }
 }
 
-@Module({ providers: [EventsGateway] })
+@Module({ providers: [EventsGateway, OptionalGateway, OptionalPrincipalGateway] })
 export class GatewayModule {}
 
 @Module({ controllers: [OrdersController] })

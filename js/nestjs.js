@@ -519,8 +519,11 @@ const CurrentUser = createParamDecorator((field, context) => {
 const RATE_LIMIT_KEY = 'ferroauth:rateLimit'
 const SKIP_RATE_LIMIT_KEY = 'ferroauth:skipRateLimit'
 
-/** The handler a request was counted for, so a guard applied at two levels counts it once. */
-const RATE_LIMITED = Symbol('ferroauth.rateLimited')
+/**
+ * request -> the handler it was counted for, so a guard applied at two levels counts it once.
+ * A WeakMap rather than a property of the request, for the reason AUTHENTICATED_USER gives.
+ */
+const rateLimited = new WeakMap()
 
 /** Where rate limits live when no FerroAuthModule names a store: one per process, made on first use. */
 let defaultRateLimitStore
@@ -590,8 +593,8 @@ class RateLimitGuard {
     }
     const http = context.switchToHttp()
     const request = http.getRequest()
-    if (request[RATE_LIMITED] === handler) return true
-    request[RATE_LIMITED] = handler
+    if (rateLimited.get(request) === handler) return true
+    rateLimited.set(request, handler)
 
     const store = this.#store ?? (defaultRateLimitStore ??= new MemoryStore())
     const key = rule.key !== undefined

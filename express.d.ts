@@ -84,6 +84,15 @@ export interface AuthMiddlewareOptions<Req extends IncomingMessage = AuthRequest
   cookie?: string
   /** The request property the user is written to. Default `'user'`. */
   requestProperty?: string
+  /**
+   * Remember verified tokens: an LRU (default 1000 entries, `{ max }` to size it) keyed by the
+   * whole token string. An entry never outlives the token's `exp` (or `iat + maxTokenAge`),
+   * failures are never kept, and `isRevoked` and `getUserInfo` still run on every request.
+   * Default `true` here, unlike `TokenVerifier`: a client sends the same access token with every
+   * request until it expires. `false` verifies every request from scratch. Remembered claims
+   * are shared and frozen, so `req.user.claims` is read-only.
+   */
+  cache?: boolean | { max?: number }
 }
 
 /**

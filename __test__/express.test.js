@@ -674,6 +674,60 @@ describe('API surface', () => {
     assert.equal(later.user.userId, 'user-1')
   })
 
+  test('verified tokens are remembered by default (cache: false verifies every request), and never for longer than the token lives', async () => {
+    const authenticated = (middleware, token) => {
+      const req = { headers: { authorization: `Bearer ${token}` } }
+      let passed = false
+      middleware(req, {}, (error) => {
+        assert.equal(error, undefined)
+        passed = true
+      })
+      assert.ok(passed, 'the request passed')
+      return req.user
+    }
+    const remembering = createAuthMiddleware({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE })
+    const first = authenticated(remembering, TOKEN)
+    const second = authenticated(remembering, TOKEN)
+    assert.notEqual(first, second, 'each request gets a user object of its own')
+    assert.equal(first.claims, second.claims, 'the verified claims are shared')
+    assert.ok(Object.isFrozen(first.claims) && Object.isFrozen(first.claims.roles))
+    // A different token with the same claims is verified on its own: a forged one fails.
+    const [header, payload] = TOKEN.split('.')
+    const forged = `${header}.${payload}.${Buffer.alloc(32, 7).toString('base64url')}`
+    const res = { headers: {}, setHeader(name, value) { this.headers[name.toLowerCase()] = value }, end(body) { this.body = body } }
+    remembering({ headers: { authorization: `Bearer ${forged}` } }, res, () => assert.fail('a forged signature passed'))
+    assert.equal(res.statusCode, 401)
+    assert.equal(res.headers['www-authenticate'], BAD_SIGNATURE.challenge)
+
+    const verifying = createAuthMiddleware({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, cache: false })
+    const a = authenticated(verifying, TOKEN)
+    const b = authenticated(verifying, TOKEN)
+    assert.notEqual(a.claims, b.claims)
+    assert.ok(!Object.isFrozen(a.claims))
+    assert.deepEqual(a, { ...first, claims: { ...first.claims } })
+
+    // Revocation is asked on every request, remembered token or not.
+    const revoked = new Set()
+    const withRevocation = createAuthMiddleware({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, isRevoked: (claims) => revoked.has(claims.jti) })
+    const call = (token) => new Promise((resolve) => {
+      const res = { headers: {}, setHeader(name, value) { this.headers[name.toLowerCase()] = value }, end() { resolve(this.statusCode) } }
+      withRevocation({ headers: { authorization: `Bearer ${token}` } }, res, () => resolve(200))
+    })
+    assert.equal(await call(REVOKED_TOKEN), 200)
+    revoked.add('revoked-jti')
+    assert.equal(await call(REVOKED_TOKEN), 401)
+
+    // A remembered token is refused once it expires.
+    const shortLived = new TokenSigner({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, expiresIn: 1 }).sign({ sub: 'brief' })
+    const exp = JSON.parse(Buffer.from(shortLived.split('.')[1], 'base64url')).exp
+    assert.equal(authenticated(remembering, shortLived).userId, 'brief')
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50))
+    const late = { headers: {}, setHeader(name, value) { this.headers[name.toLowerCase()] = value }, end(body) { this.body = body } }
+    remembering({ headers: { authorization: `Bearer ${shortLived}` } }, late, () => assert.fail('an expired, remembered token passed'))
+    assert.equal(late.statusCode, 401)
+    assert.equal(late.body, EXPIRED.body)
+  })
+
   test('requiring ferroauth or ferroauth/express loads neither Express nor NestJS', async () => {
     const script = [
       "require('ferroauth')",

@@ -437,6 +437,26 @@ describe('guards of one request', () => {
     assert.deepEqual([a.user.userId, a.user.email, b.user.userId, b.user.email], ['a', 'a@example.com', 'b', 'b@example.com'])
   })
 
+  test('verified tokens are remembered by default; cache: false verifies every request', async () => {
+    const token = signer.sign({ sub: 'a', roles: ['reader'] })
+    const users = async (options) => {
+      const guard = new nest.JwtAuthGuard(options)
+      const first = { headers: { authorization: `Bearer ${token}` } }
+      const second = { headers: { authorization: `Bearer ${token}` } }
+      assert.equal(await guard.canActivate(context(first)), true)
+      assert.equal(await guard.canActivate(context(second)), true)
+      return [first.user, second.user]
+    }
+    const [a, b] = await users({ secret: SECRET })
+    assert.notEqual(a, b)
+    assert.equal(a.claims, b.claims)
+    assert.ok(Object.isFrozen(a.claims))
+    const [c, d] = await users({ secret: SECRET, cache: false })
+    assert.notEqual(c.claims, d.claims)
+    assert.ok(!Object.isFrozen(c.claims))
+    assert.deepEqual(c, { ...a, claims: { ...a.claims, roles: [...a.claims.roles] } })
+  })
+
   test('without hooks, interleaved requests each keep their own user', async () => {
     const options = { secret: SECRET }
     const first = new nest.JwtAuthGuard(options)

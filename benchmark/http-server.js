@@ -55,8 +55,9 @@ const EXPRESS_CONTENDERS = {
     }
     app.get('/api/profile', setUser, (req, res) => res.json({ ok: true, sub: req.user.userId }))
   },
-  ferroauth: (app) => ferroauthRoute(app, false),
-  'ferroauth (cache)': (app) => ferroauthRoute(app, true),
+  // Its defaults, as the README shows them: verified tokens are remembered.
+  ferroauth: (app) => ferroauthRoute(app, {}),
+  'ferroauth (no cache)': (app) => ferroauthRoute(app, { cache: false }),
   'express-jwt': (app) => {
     const { expressjwt } = require('express-jwt')
     const auth = expressjwt({ secret: SECRET_KEY, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE })
@@ -84,9 +85,9 @@ const EXPRESS_CONTENDERS = {
   'fast-jwt (cache)': (app) => fastJwtRoute(app, true),
 }
 
-function ferroauthRoute(app, cache) {
+function ferroauthRoute(app, extra) {
   const { createAuthMiddleware } = require('ferroauth/express')
-  const auth = createAuthMiddleware({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], cache })
+  const auth = createAuthMiddleware({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], ...extra })
   app.get('/api/profile', auth, (req, res) => res.json({ ok: true, sub: req.user.userId }))
 }
 
@@ -143,13 +144,13 @@ async function nestServer(contender) {
     }
     Injectable()(AllowAllGuard)
     providers.push({ provide: APP_GUARD, useClass: AllowAllGuard })
-  } else if (contender === 'ferroauth' || contender === 'ferroauth (cache)') {
+  } else if (contender === 'ferroauth' || contender === 'ferroauth (no cache)') {
     // The reference README's pattern: the guard as APP_GUARD, built by a factory.
     const { JwtAuthGuard } = require('ferroauth/nestjs')
-    const cache = contender === 'ferroauth (cache)'
+    const extra = contender === 'ferroauth' ? {} : { cache: false }
     providers.push({
       provide: APP_GUARD,
-      useFactory: () => new JwtAuthGuard({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], cache }),
+      useFactory: () => new JwtAuthGuard({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], ...extra }),
     })
   } else if (contender === 'passport-jwt') {
     // @nestjs/passport's documented JwtStrategy + AuthGuard('jwt'), here as the global guard.

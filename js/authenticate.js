@@ -92,7 +92,10 @@ function createRequestAuthenticator(options) {
   if (cookie !== undefined && typeof cookie !== 'string') throw argTypeError('options.cookie', 'a cookie name', cookie)
   let verifier = options.verifier
   if (verifier === undefined) {
-    const verifierOptions = {}
+    // The adapters remember verified tokens unless told not to: a client sends the same access
+    // token with every request until it expires, and an entry answers only for the very same
+    // token string, until its exp, while isRevoked and getUserInfo still run on every request.
+    const verifierOptions = { cache: true }
     for (const key of VERIFIER_OPTIONS) if (options[key] !== undefined) verifierOptions[key] = options[key]
     verifier = new TokenVerifier(verifierOptions)
   } else if (!(verifier instanceof TokenVerifier)) {

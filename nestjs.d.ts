@@ -134,7 +134,13 @@ export declare const FERROAUTH_OPTIONS: 'FERROAUTH_OPTIONS'
  */
 export declare class JwtAuthGuard implements CanActivate {
   constructor(options?: JwtAuthGuardOptions, reflector?: Reflector)
-  canActivate(context: ExecutionContext): Promise<boolean>
+  /**
+   * `true` at once when nothing had to be waited for (no `getUserInfo`, `isRevoked`, async
+   * `getToken` or `@RequireStatus`), so Nest goes on without a promise; otherwise a Promise of
+   * `true`. A refusal is always a rejected promise, never a synchronous throw. A subclass can
+   * `return super.canActivate(context)` or `await` it either way.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean>
 }
 
 /**

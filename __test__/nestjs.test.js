@@ -389,6 +389,19 @@ describe('FerroAuthModule.forRootAsync with inject, @UseGuards(JwtAuthGuard) thr
     response = await server.request('GET', '/optional/scoped', signer.sign({ sub: 'a-2', scope: 'reports:read' }))
     assert.equal(response.text, json({ userId: 'a-2' }))
   })
+
+  test("a guard extending JwtAuthGuard awaits super.canActivate(), then applies its own rule", async () => {
+    let response = await server.request('GET', '/account', signer.sign({ sub: 'a-3' }))
+    assert.equal(response.status, 200)
+    assert.equal(response.text, json({ userId: 'a-3' }))
+    response = await server.request('GET', '/account', signer.sign({ sub: 'a-4', suspended: true }))
+    assert.equal(response.status, 403)
+    assert.deepEqual(JSON.parse(response.text), { statusCode: 403, message: 'Account suspended', error: 'Forbidden', filtered: true })
+    response = await server.request('GET', '/account')
+    assert.equal(response.status, 401)
+    assert.equal(response.text, json({ statusCode: 401, message: 'Missing bearer token', error: 'Unauthorized', filtered: true }))
+    assert.equal(response.challenge, 'Bearer')
+  })
 })
 
 // --- execution contexts other than HTTP, with fake ExecutionContexts -------------------------
@@ -455,6 +468,41 @@ describe('guards of one request', () => {
     assert.notEqual(c.claims, d.claims)
     assert.ok(!Object.isFrozen(c.claims))
     assert.deepEqual(c, { ...a, claims: { ...a.claims, roles: [...a.claims.roles] } })
+  })
+
+  test('canActivate answers true at once when nothing is awaited; refusals are always rejected promises', async () => {
+    const guard = new nest.JwtAuthGuard({ secret: SECRET })
+    const a = request('a')
+    assert.equal(guard.canActivate(context(a)), true)
+    assert.equal(a.user.userId, 'a')
+    // No synchronous throw for a refusal: callers that chain .catch() on it keep working.
+    for (const req of [{ headers: {} }, { headers: { authorization: 'Bearer not.a.token' } }]) {
+      const refused = guard.canActivate(context(req))
+      assert.ok(refused instanceof Promise)
+      await assert.rejects(refused, UnauthorizedException)
+    }
+    const broken = guard.canActivate(fakeContext('kafka-ish'))
+    assert.ok(broken instanceof Promise)
+    await assert.rejects(broken, /no request in this 'kafka-ish' context/)
+    // Hooks, and @RequireStatus's resolveStatus, make it a promise of the same answer.
+    const hooked = new nest.JwtAuthGuard({ secret: SECRET, isRevoked: async () => false })
+    const pending = hooked.canActivate(context(request('b')))
+    assert.ok(pending instanceof Promise)
+    assert.equal(await pending, true)
+    const handler = function onboarding() {}
+    nest.RequireStatus('ACTIVE')(handler)
+    const statusOf = (status) => new nest.JwtAuthGuard({ secret: SECRET, resolveStatus: () => {
+      if (status instanceof Error) throw status
+      return status
+    } })
+    const withStatus = (status) => statusOf(status).canActivate(fakeContext('http', { args: [request('c'), fakeResponse()], handler }))
+    const active = withStatus('ACTIVE')
+    assert.ok(active instanceof Promise)
+    assert.equal(await active, true)
+    await assert.rejects(withStatus('PENDING'), ForbiddenException)
+    const failing = withStatus(new Error('status store down'))
+    assert.ok(failing instanceof Promise)
+    await assert.rejects(failing, /status store down/)
   })
 
   test('without hooks, interleaved requests each keep their own user', async () => {

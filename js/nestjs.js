@@ -288,67 +288,86 @@ class JwtAuthGuard {
     }
   }
 
-  async canActivate(context) {
-    const requirements = requirementsOf(this.#reflector, context)
-    if (requirements.isPublic) return true
+  /**
+   * `true` at once when nothing had to be waited for (Nest then goes on without a promise and
+   * the microtask turns it costs), otherwise a Promise of it. A refusal is always a rejected
+   * promise, never a synchronous throw, as from an async function.
+   */
+  canActivate(context) {
+    try {
+      const requirements = requirementsOf(this.#reflector, context)
+      if (requirements.isPublic) return true
 
-    const config = this.#config ?? moduleConfig ?? lastConfig
-    if (config === undefined) throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, NOT_CONFIGURED)
-    const carrier = carrierOf(context, config)
+      const config = this.#config ?? moduleConfig ?? lastConfig
+      if (config === undefined) throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, NOT_CONFIGURED)
+      const carrier = carrierOf(context, config)
 
-    // A WebSocket client outlives its messages and each message brings its own token, so
-    // there an outcome is reused only by guards of the same message (same handler arguments).
-    const message = PER_MESSAGE_CONTEXTS.has(context.getType()) ? context.getArgs() : undefined
-    let outcome
-    const last = lastAuthentication.carrier === carrier ? lastAuthentication : awaitedOutcomes.get(carrier)
-    if (last !== undefined && last.config === config && last.message === message) {
-      outcome = last.outcome
-    } else {
-      outcome = config.authenticate(carrier, context)
-      const awaited = typeof outcome.then === 'function'
-      if (awaited) outcome = await outcome
-      const entry = { carrier, config, message, outcome }
-      if (awaited) awaitedOutcomes.set(carrier, entry)
-      lastAuthentication = entry
-    }
-    if (!outcome.ok) reject(context, carrier, outcome)
-    const user = outcome.user
-    const property = config.requestProperty
-    if (user !== undefined) {
-      carrier[property] = user
-      if (property !== 'user') carrier[AUTHENTICATED_USER] = user
-    } else if (message !== undefined && carrier[property] !== undefined) {
-      // A message without credentials (credentialsRequired: false) on a client that an earlier
-      // message authenticated: that user is not this message's.
-      carrier[property] = undefined
-      if (property !== 'user') carrier[AUTHENTICATED_USER] = undefined
-    }
-
-    const { scopes, roles, statuses } = requirements
-    if (scopes === undefined && roles === undefined && statuses === undefined) return true
-    // Requirements but no credentials (credentialsRequired: false): a 401, not a 403 (RFC 6750 §3.1).
-    if (user === undefined) reject(context, carrier, MISSING_TOKEN)
-    if (scopes !== undefined) {
-      const grant = checkGrants(user, 'scopes', scopes)
-      if (!grant.ok) reject(context, carrier, grant)
-    }
-    if (roles !== undefined) {
-      const grant = checkGrants(user, 'roles', roles)
-      if (!grant.ok) reject(context, carrier, grant)
-    }
-    if (statuses !== undefined) {
-      if (config.resolveStatus === undefined) {
-        throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION,
-          '@RequireStatus() needs a resolveStatus(user) option on JwtAuthGuard or FerroAuthModule ' +
-          'that returns the current status of the user')
+      // A WebSocket client outlives its messages and each message brings its own token, so
+      // there an outcome is reused only by guards of the same message (same handler arguments).
+      const message = PER_MESSAGE_CONTEXTS.has(context.getType()) ? context.getArgs() : undefined
+      const last = lastAuthentication.carrier === carrier ? lastAuthentication : awaitedOutcomes.get(carrier)
+      if (last !== undefined && last.config === config && last.message === message) {
+        return admit(context, config, carrier, message, requirements, last.outcome)
       }
-      const status = await config.resolveStatus(user)
-      if (!statuses.includes(status)) {
-        throw refusal(context, 403, { statusCode: 403, message: REQUIRED_STATUS_MESSAGE, error: 'Forbidden' })
+      const outcome = config.authenticate(carrier, context)
+      if (typeof outcome.then !== 'function') {
+        lastAuthentication = { carrier, config, message, outcome }
+        return admit(context, config, carrier, message, requirements, outcome)
       }
+      return outcome.then((settled) => {
+        const entry = { carrier, config, message, outcome: settled }
+        awaitedOutcomes.set(carrier, entry)
+        lastAuthentication = entry
+        return admit(context, config, carrier, message, requirements, settled)
+      })
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+}
+
+/**
+ * Puts the outcome's user on the carrier and checks the route's requirements: `true`, a
+ * Promise of it (when `@RequireStatus` asks resolveStatus), or a throw.
+ */
+function admit(context, config, carrier, message, requirements, outcome) {
+  if (!outcome.ok) reject(context, carrier, outcome)
+  const user = outcome.user
+  const property = config.requestProperty
+  if (user !== undefined) {
+    carrier[property] = user
+    if (property !== 'user') carrier[AUTHENTICATED_USER] = user
+  } else if (message !== undefined && carrier[property] !== undefined) {
+    // A message without credentials (credentialsRequired: false) on a client that an earlier
+    // message authenticated: that user is not this message's.
+    carrier[property] = undefined
+    if (property !== 'user') carrier[AUTHENTICATED_USER] = undefined
+  }
+
+  const { scopes, roles, statuses } = requirements
+  if (scopes === undefined && roles === undefined && statuses === undefined) return true
+  // Requirements but no credentials (credentialsRequired: false): a 401, not a 403 (RFC 6750 §3.1).
+  if (user === undefined) reject(context, carrier, MISSING_TOKEN)
+  if (scopes !== undefined) {
+    const grant = checkGrants(user, 'scopes', scopes)
+    if (!grant.ok) reject(context, carrier, grant)
+  }
+  if (roles !== undefined) {
+    const grant = checkGrants(user, 'roles', roles)
+    if (!grant.ok) reject(context, carrier, grant)
+  }
+  if (statuses === undefined) return true
+  if (config.resolveStatus === undefined) {
+    throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION,
+      '@RequireStatus() needs a resolveStatus(user) option on JwtAuthGuard or FerroAuthModule ' +
+      'that returns the current status of the user')
+  }
+  return Promise.resolve(config.resolveStatus(user)).then((status) => {
+    if (!statuses.includes(status)) {
+      throw refusal(context, 403, { statusCode: 403, message: REQUIRED_STATUS_MESSAGE, error: 'Forbidden' })
     }
     return true
-  }
+  })
 }
 
 Injectable()(JwtAuthGuard)

@@ -8,6 +8,8 @@ import {
   Controller,
   Delete,
   ExceptionFilter,
+  ExecutionContext,
+  ForbiddenException,
   Get,
   HttpException,
   Inject,
@@ -194,6 +196,26 @@ export class OptionalController {
   }
 }
 
+/** An app's own guard built on JwtAuthGuard: `await super.canActivate()`, then a rule of its own. */
+@Injectable()
+export class NotSuspendedGuard extends JwtAuthGuard {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const allowed = await super.canActivate(context);
+    const request = context.switchToHttp().getRequest<Request & { auth?: UserPayload }>();
+    if (request.auth?.claims.suspended === true) throw new ForbiddenException('Account suspended');
+    return allowed;
+  }
+}
+
+@Controller('account')
+export class AccountController {
+  @Get()
+  @UseGuards(NotSuspendedGuard)
+  account(@CurrentUser() user: UserPayload) {
+    return { userId: user.userId };
+  }
+}
+
 @Module({
   imports: [
     FerroAuthModule.forRootAsync({
@@ -206,7 +228,7 @@ export class OptionalController {
       }),
     }),
   ],
-  controllers: [AsyncController, OptionalController],
+  controllers: [AsyncController, OptionalController, AccountController],
   providers: [{ provide: APP_FILTER, useClass: RecordingFilter }],
 })
 export class ForRootAsyncAppModule {}

@@ -20,7 +20,7 @@ export function misuse(): void {
   Public('yes');
   // @ts-expect-error forRootAsync needs useFactory
   FerroAuthModule.forRootAsync({ inject: [] });
-  // @ts-expect-error canActivate is async
+  // @ts-expect-error canActivate may answer with a promise
   const allowed: boolean = new JwtAuthGuard().canActivate({} as never);
 
   // What must compile.

@@ -144,6 +144,16 @@ async function nestServer(contender) {
     }
     Injectable()(AllowAllGuard)
     providers.push({ provide: APP_GUARD, useClass: AllowAllGuard })
+  } else if (contender === 'req.user only') {
+    // The floor of any auth guard: the guard machinery and one more property on the request.
+    class SetUserGuard {
+      canActivate(context) {
+        context.switchToHttp().getRequest().user = { userId: 'user-1' }
+        return true
+      }
+    }
+    Injectable()(SetUserGuard)
+    providers.push({ provide: APP_GUARD, useClass: SetUserGuard })
   } else if (contender === 'ferroauth' || contender === 'ferroauth (no cache)') {
     // The reference README's pattern: the guard as APP_GUARD, built by a factory.
     const { JwtAuthGuard } = require('ferroauth/nestjs')

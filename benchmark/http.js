@@ -56,11 +56,13 @@ const FRAMEWORKS = [
   {
     id: 'nest',
     name: `NestJS ${require('@nestjs/core/package.json').version.split('.')[0]}`,
-    // 'no-op guard' (a guard that returns true) shows what Nest's guard machinery alone costs.
-    contenders: ['no auth', 'no-op guard', 'ferroauth', ...CACHED_PEERS, 'ferroauth (no cache)', ...PEERS],
+    // 'no-op guard' (a guard that returns true) shows what Nest's guard machinery alone costs;
+    // 'req.user only' (a guard that sets req.user and verifies nothing), that plus the property.
+    contenders: ['no auth', 'no-op guard', 'req.user only', 'ferroauth', ...CACHED_PEERS, 'ferroauth (no cache)', ...PEERS],
     labels: {
       ...LABELS,
       'no-op guard': 'no-op guard (floor of any guard)',
+      'req.user only': 'req.user only (floor of any auth guard)',
       'fast-jwt': 'fast-jwt (hand-written guard)',
       'express-jwt': 'express-jwt (app.use)',
       'passport-jwt': 'passport-jwt (@nestjs/passport)',

@@ -137,6 +137,28 @@ describe('verifier cache', () => {
     assertValid(cached.verify(real))
   })
 
+  test('a token sharing the cached token\'s signature (and so its cache key) is verified in full, and does not displace it', () => {
+    const cached = new TokenVerifier({ secret: SECRET, cache: { max: 4 } })
+    const good = signer.sign({ sub: 'good', roles: ['reader'] })
+    const [h, p, s] = good.split('.')
+    const first = cached.verify(good)
+    assertValid(first)
+    assert.equal(cached.verify(good), first) // from the cache
+    const sameSignature = [
+      `${h}.${b64({ ...JSON.parse(Buffer.from(p, 'base64url')), sub: 'admin' })}.${s}`,
+      `${b64({ alg: 'none' })}.${p}.${s}`,
+      `x${good}`,
+      s,
+      s.slice(-16),
+    ]
+    for (const token of sameSignature) {
+      assert.equal(cached.verify(token).valid, false, token)
+      assert.equal(cached.verify(good), first, `the real token's entry survives ${token}`)
+    }
+    // A short token (shorter than the key) is its own key, and still checked in full.
+    assertInvalid(cached.verify('a.b'), 'ERR_JWT_MALFORMED')
+  })
+
   test('changing a returned payload does not change what the cache returns next', () => {
     const cached = new TokenVerifier({ secret: SECRET, cache: true })
     const token = signer.sign({ sub: 'user', roles: ['reader'] })

@@ -408,7 +408,7 @@ function markdownTable(results, options) {
 }
 
 /**
- * The goals of the integration issue: ferroauth within 5 % of no auth, and ahead of every peer,
+ * The benchmark's goals: ferroauth within 5 % of no auth, and ahead of every peer,
  * judged by throughput and by server CPU per request.
  */
 function goals(results) {

@@ -418,7 +418,7 @@ async function main() {
   publish(args, { name: 'jwt', json: { machine, quick: args.quick, results, skipped }, markdown: () => markdownTable(results, { machine, skipped, quick: args.quick, rounds: settings.rounds }) })
 }
 
-/** The goals, checked against this run (reported, never asserted). */
+/** The benchmark's goals, checked against this run (reported, never asserted). */
 function goals(results) {
   const get = (alg, op, library) => results.find((r) => r.alg === alg && r.op === op && r.library === library)?.opsPerSec
   const lines = ['Goals:']

@@ -583,7 +583,7 @@ function markdownTable(results, { machine, settings, quick }) {
   return lines.join('\n')
 }
 
-/** The goals of the refresh-token issue: one round trip per rotation, ahead of the reference everywhere. */
+/** The benchmark's goals: one round trip per rotation, ahead of the reference everywhere. */
 function goals(results) {
   const verdict = (ok) => (ok ? 'met' : 'MISSED')
   const trips = results.roundTrips.redis[rotateOperation(1)].ferroauth.roundTrips

@@ -1,0 +1,197 @@
+'use strict'
+
+// Instructions per request of the HTTP benchmark's servers, counted by valgrind's callgrind.
+// Unlike requests/s, the count does not move with the machine's load, so small differences
+// between contenders (the cost of one property on a request, of one lookup) show.
+//
+//   node benchmark/http-instructions.js [--only express,nest] [--contenders no-auth,ferroauth,...]
+//        [--warmup n=10000] [--requests n=6000] [--jobs n=CPUs] [--markdown] [--update-readme] [--json FILE]
+//
+// Needs valgrind (Debian: apt-get install valgrind). Each server (benchmark/http-server.js) runs
+// under callgrind; after --warmup requests (so V8 has optimised the hot code) the counters are
+// zeroed, --requests keep-alive requests are sent one at a time, and the count is divided by
+// them. Runs differ by about ±3k instructions a request. Slow: two or three minutes per contender;
+// --jobs servers are counted at once (the counts do not depend on the machine's load).
+
+const http = require('node:http')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawn, execFileSync } = require('node:child_process')
+const { TokenSigner } = require('ferroauth')
+const { parseBenchArgs } = require('./lib/args.js')
+const { machineLine, publish } = require('./lib/report.js')
+
+const ROOT = path.join(__dirname, '..')
+const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef'
+const ISSUER = 'https://auth.bench.example'
+const AUDIENCE = 'bench-api'
+const FRAMEWORKS = {
+  express: { name: 'Express 5', contenders: ['no auth', 'req.user only', 'ferroauth', 'ferroauth (no cache)', 'fast-jwt', 'express-jwt'] },
+  nest: { name: `NestJS ${require('@nestjs/core/package.json').version.split('.')[0]}`, contenders: ['no auth', 'no-op guard', 'req.user only', 'ferroauth', 'ferroauth (no cache)', 'fast-jwt'] },
+}
+const LABELS = {
+  'req.user only': 'req.user only (the floor of any auth)',
+  'no-op guard': 'no-op guard',
+  ferroauth: '**ferroauth** (defaults: verified-token cache)',
+  'ferroauth (no cache)': '**ferroauth**, cache: false',
+  'fast-jwt': 'fast-jwt (hand-written, no cache)',
+}
+const VERSIONED = ['express', '@nestjs/core', 'express-jwt', 'fast-jwt']
+const slug = (name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')
+
+function parseArgs(argv) {
+  return parseBenchArgs(argv, __filename, {
+    defaults: { only: undefined, contenders: undefined, warmup: 10000, requests: 6000, jobs: os.availableParallelism() },
+    flags: {
+      '--only': (options, value) => { options.only = value().split(',') },
+      '--contenders': (options, value) => { options.contenders = value().split(',').map(slug) },
+      '--warmup': (options, value) => { options.warmup = Number(value()) },
+      '--requests': (options, value) => { options.requests = Number(value()) },
+      '--jobs': (options, value) => { options.jobs = Number(value()) },
+    },
+  })
+}
+
+function hasValgrind() {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Sends `count` GETs one after another on one keep-alive connection; each must answer 200. */
+function sendRequests(url, token, count) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  return new Promise((resolve, reject) => {
+    let done = 0
+    const next = () => {
+      http.get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        if (res.statusCode !== 200) {
+          agent.destroy()
+          reject(new Error(`${url} answered ${res.statusCode}`))
+          return
+        }
+        res.resume()
+        res.on('end', () => {
+          if (++done < count) next()
+          else {
+            agent.destroy()
+            resolve()
+          }
+        })
+      }).on('error', reject)
+    }
+    next()
+  })
+}
+
+function waitForListening(server, logFile) {
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').match(/listening on (http:\S+)/)
+      if (match) {
+        clearInterval(timer)
+        resolve(match[1])
+      }
+    }, 250)
+    server.once('exit', (code) => {
+      clearInterval(timer)
+      reject(new Error(`the server exited (${code}) before listening`))
+    })
+  })
+}
+
+async function count(framework, contender, token, options) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferroauth-instructions-'))
+  const log = path.join(dir, 'server.log')
+  const server = spawn('valgrind', [
+    '--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${path.join(dir, 'callgrind.%p')}`,
+    process.execPath, path.join(__dirname, 'http-server.js'), framework, contender,
+  ], {
+    cwd: ROOT,
+    env: { ...process.env, BENCH_SECRET: SECRET, BENCH_ISSUER: ISSUER, BENCH_AUDIENCE: AUDIENCE, NODE_ENV: 'production' },
+    stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(path.join(dir, 'valgrind.log'), 'w')],
+  })
+  try {
+    const url = await waitForListening(server, log)
+    await sendRequests(url, token, options.warmup)
+    execFileSync('callgrind_control', ['-z', String(server.pid)], { stdio: 'ignore' })
+    await sendRequests(url, token, options.requests)
+    execFileSync('callgrind_control', ['-d', String(server.pid)], { stdio: 'ignore' })
+    // The dump after zeroing (callgrind.<pid>.1) holds only the measured requests.
+    const dump = path.join(dir, `callgrind.${server.pid}.1`)
+    const totals = fs.readFileSync(dump, 'utf8').match(/^(?:totals|summary): (\d+)/m)
+    if (!totals) throw new Error(`no totals in ${dump}`)
+    return Number(totals[1]) / options.requests
+  } finally {
+    server.kill('SIGTERM')
+    await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)))
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function markdownTable(results, options) {
+  const lines = [
+    `Counted with \`npm run bench:http:instructions\` (\`benchmark/http-instructions.js\`: callgrind, ${options.requests.toLocaleString('en-US')} ` +
+      `keep-alive requests one at a time after ${options.warmup.toLocaleString('en-US')} of warm-up; about ±3k a request from run to run) on ${machineLine({ peers: VERSIONED })}.`,
+    '',
+    '| Framework | Auth | instructions a request | over no auth |',
+    '| --- | --- | ---: | ---: |',
+  ]
+  let framework
+  for (const row of results) {
+    const over = row.contender === 'no auth' || row.base === undefined
+      ? ''
+      : `${row.instructions < row.base ? '−' : '+'}${Math.abs(Math.round(row.instructions - row.base)).toLocaleString('en-US')} ` +
+        `(${(Math.abs(row.instructions / row.base - 1) * 100).toFixed(1)} %)`
+    lines.push(`| ${row.framework === framework ? '' : row.frameworkName} | ${LABELS[row.contender] ?? row.contender} | ${Math.round(row.instructions).toLocaleString('en-US')} | ${over} |`)
+    framework = row.framework
+  }
+  return lines.join('\n')
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2))
+  if (!hasValgrind()) {
+    console.error('valgrind is not installed (Debian: apt-get install valgrind)')
+    process.exitCode = 1
+    return
+  }
+  const token = new TokenSigner({ secret: SECRET, algorithm: 'HS256', issuer: ISSUER, audience: AUDIENCE, expiresIn: '1h' })
+    .sign({ sub: 'user-1', email: 'user-1@bench.example', scope: 'profile:read' }) // as http.js's
+  process.stderr.write(`${machineLine({ peers: VERSIONED })}\n`)
+  const cases = []
+  for (const [framework, { name, contenders }] of Object.entries(FRAMEWORKS)) {
+    if (options.only && !options.only.includes(framework)) continue
+    for (const contender of contenders) {
+      if (options.contenders && contender !== 'no auth' && !options.contenders.includes(slug(contender))) continue
+      cases.push({ framework, frameworkName: name, contender })
+    }
+  }
+  let next = 0
+  const worker = async () => {
+    while (next < cases.length) {
+      const row = cases[next++]
+      row.instructions = await count(row.framework, row.contender, token, options)
+      process.stderr.write(`${row.frameworkName}: ${row.contender}: ${Math.round(row.instructions).toLocaleString('en-US')} instructions a request\n`)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, options.jobs) }, worker))
+  const results = cases.map((row) => ({
+    ...row,
+    base: cases.find((c) => c.framework === row.framework && c.contender === 'no auth')?.instructions,
+  }))
+  publish({ ...options, markdown: true }, {
+    name: 'http-instructions',
+    json: { machine: machineLine({ peers: VERSIONED }), options, results },
+    markdown: () => markdownTable(results, options),
+  })
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+})

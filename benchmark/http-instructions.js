@@ -5,12 +5,13 @@
 // between contenders (the cost of one property on a request, of one lookup) show.
 //
 //   node benchmark/http-instructions.js [--only express,nest] [--contenders no-auth,ferroauth,...]
-//        [--warmup n=10000] [--requests n=6000] [--jobs n=CPUs] [--markdown] [--update-readme] [--json FILE]
+//        [--warmup n=20000] [--requests n=12000] [--jobs n=CPUs] [--markdown] [--update-readme] [--json FILE]
 //
 // Needs valgrind (Debian: apt-get install valgrind). Each server (benchmark/http-server.js) runs
 // under callgrind; after --warmup requests (so V8 has optimised the hot code) the counters are
 // zeroed, --requests keep-alive requests are sent one at a time, and the count is divided by
-// them. Runs differ by about ±3k instructions a request. Slow: two or three minutes per contender;
+// them. A server's count still moves by a few per cent from run to run (how far V8 has optimised,
+// which collections fall in the window): compare rows of one run. Slow: several minutes per contender;
 // --jobs servers are counted at once (the counts do not depend on the machine's load).
 
 const http = require('node:http')
@@ -42,7 +43,7 @@ const slug = (name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^
 
 function parseArgs(argv) {
   return parseBenchArgs(argv, __filename, {
-    defaults: { only: undefined, contenders: undefined, warmup: 10000, requests: 6000, jobs: os.availableParallelism() },
+    defaults: { only: undefined, contenders: undefined, warmup: 20000, requests: 12000, jobs: os.availableParallelism() },
     flags: {
       '--only': (options, value) => { options.only = value().split(',') },
       '--contenders': (options, value) => { options.contenders = value().split(',').map(slug) },
@@ -136,7 +137,7 @@ async function count(framework, contender, token, options) {
 function markdownTable(results, options) {
   const lines = [
     `Counted with \`npm run bench:http:instructions\` (\`benchmark/http-instructions.js\`: callgrind, ${options.requests.toLocaleString('en-US')} ` +
-      `keep-alive requests one at a time after ${options.warmup.toLocaleString('en-US')} of warm-up; about ±3k a request from run to run) on ${machineLine({ peers: VERSIONED })}.`,
+      `keep-alive requests one at a time after ${options.warmup.toLocaleString('en-US')} of warm-up; a row moves by a few per cent from run to run, so compare rows of one run) on ${machineLine({ peers: VERSIONED })}.`,
     '',
     '| Framework | Auth | instructions a request | over no auth |',
     '| --- | --- | ---: | ---: |',

@@ -19,14 +19,11 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawn, execFileSync } = require('node:child_process')
-const { TokenSigner } = require('ferroauth')
 const { parseBenchArgs } = require('./lib/args.js')
 const { machineLine, publish } = require('./lib/report.js')
 
 const ROOT = path.join(__dirname, '..')
-const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef'
-const ISSUER = 'https://auth.bench.example'
-const AUDIENCE = 'bench-api'
+const { TOKEN, SERVER_ENV } = require('./lib/http-token.js')
 const FRAMEWORKS = {
   express: { name: 'Express 5', contenders: ['no auth', 'req.user only', 'ferroauth', 'ferroauth (no cache)', 'fast-jwt', 'express-jwt'] },
   nest: { name: `NestJS ${require('@nestjs/core/package.json').version.split('.')[0]}`, contenders: ['no auth', 'no-op guard', 'req.user only', 'ferroauth', 'ferroauth (no cache)', 'fast-jwt'] },
@@ -113,7 +110,7 @@ async function count(framework, contender, token, options) {
     process.execPath, path.join(__dirname, 'http-server.js'), framework, contender,
   ], {
     cwd: ROOT,
-    env: { ...process.env, BENCH_SECRET: SECRET, BENCH_ISSUER: ISSUER, BENCH_AUDIENCE: AUDIENCE, NODE_ENV: 'production' },
+    env: { ...process.env, ...SERVER_ENV },
     stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(path.join(dir, 'valgrind.log'), 'w')],
   })
   try {
@@ -161,8 +158,6 @@ async function main() {
     process.exitCode = 1
     return
   }
-  const token = new TokenSigner({ secret: SECRET, algorithm: 'HS256', issuer: ISSUER, audience: AUDIENCE, expiresIn: '1h' })
-    .sign({ sub: 'user-1', email: 'user-1@bench.example', scope: 'profile:read' }) // as http.js's
   process.stderr.write(`${machineLine({ peers: VERSIONED })}\n`)
   const cases = []
   for (const [framework, { name, contenders }] of Object.entries(FRAMEWORKS)) {
@@ -176,7 +171,7 @@ async function main() {
   const worker = async () => {
     while (next < cases.length) {
       const row = cases[next++]
-      row.instructions = await count(row.framework, row.contender, token, options)
+      row.instructions = await count(row.framework, row.contender, TOKEN, options)
       process.stderr.write(`${row.frameworkName}: ${row.contender}: ${Math.round(row.instructions).toLocaleString('en-US')} instructions a request\n`)
     }
   }

@@ -105,12 +105,7 @@ function parseArgs(argv) {
 
 // ---- servers ------------------------------------------------------------------------------------
 
-const SECRET = 'benchmark-http-secret-0123456789abcdefghijkl'
-const ISSUER = 'https://auth.bench.example'
-const AUDIENCE = 'bench-api'
-const signer = new TokenSigner({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, expiresIn: '2h' })
-// One token for every contender and every request.
-const TOKEN = signer.sign({ sub: 'user-1', email: 'user-1@bench.example', scope: 'profile:read' })
+const { SECRET, ISSUER, AUDIENCE, signer, TOKEN, SERVER_ENV } = require('./lib/http-token.js')
 const FORGED = new TokenSigner({ secret: `${SECRET}-forged`, issuer: ISSUER, audience: AUDIENCE }).sign({ sub: 'user-1' })
 const EXPIRED = signer.sign({ sub: 'user-1', iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })
 const WRONG_AUDIENCE = new TokenSigner({ secret: SECRET, issuer: ISSUER, audience: 'other-api' }).sign({ sub: 'user-1' })
@@ -142,7 +137,7 @@ function startServer(framework, contender) {
   return new Promise((resolve, reject) => {
     const child = fork(SERVER, [framework, contender], {
       cwd: ROOT,
-      env: { ...process.env, BENCH_SECRET: SECRET, BENCH_ISSUER: ISSUER, BENCH_AUDIENCE: AUDIENCE, NODE_ENV: 'production' },
+      env: { ...process.env, ...SERVER_ENV },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     if (pinned) pin(child.pid, SERVER_CPU)

@@ -159,6 +159,25 @@ describe('verifier cache', () => {
     assertInvalid(cached.verify('a.b'), 'ERR_JWT_MALFORMED')
   })
 
+  test('a full cache drops the entry used least recently, not one in use', () => {
+    const cached = new TokenVerifier({ secret: SECRET, cache: { max: 3 } })
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((sub) => signer.sign({ sub }))
+    const first = new Map([a, b, c].map((token) => [token, cached.verify(token)]))
+    const fromCache = (token) => cached.verify(token) === first.get(token)
+    assert.ok(fromCache(a)) // a is used; b, the oldest unused, goes when d arrives
+    first.set(d, cached.verify(d))
+    assert.ok(fromCache(c), 'c stays')
+    assert.ok(fromCache(a), 'a stays')
+    assert.ok(fromCache(d), 'd was cached')
+    assert.ok(!fromCache(b), 'b was dropped')
+    // b came back in place of c (a and d were used, so c was the oldest unmarked one); now
+    // every entry is used, and a new token still finds room.
+    first.set(b, cached.verify(b))
+    assert.ok(fromCache(b), 'b is cached again')
+    first.set(e, cached.verify(e))
+    assert.ok(fromCache(e), 'the newest token is cached')
+  })
+
   test('changing a returned payload does not change what the cache returns next', () => {
     const cached = new TokenVerifier({ secret: SECRET, cache: true })
     const token = signer.sign({ sub: 'user', roles: ['reader'] })

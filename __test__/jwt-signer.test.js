@@ -290,4 +290,30 @@ describe('toUserPayload', () => {
       assert.equal(user.claims.sub, 'v')
     }
   })
+
+  test('each user from one frozen (cached) payload is its own object with its own lists', () => {
+    const payload = Object.freeze({ sub: 'f', scope: 'a b', roles: Object.freeze(['r1']) })
+    const first = toUserPayload(payload)
+    const second = toUserPayload(payload)
+    assert.notEqual(first, second)
+    assert.notEqual(first.scopes, second.scopes)
+    assert.notEqual(first.roles, second.roles)
+    first.scopes.push('admin')
+    first.roles.push('admin')
+    first.userId = 'someone-else'
+    const third = toUserPayload(payload)
+    assert.deepEqual(third, { userId: 'f', email: undefined, scopes: ['a', 'b'], roles: ['r1'], claims: payload })
+    assert.deepEqual(second.scopes, ['a', 'b'])
+    assert.deepEqual(second.roles, ['r1'])
+  })
+
+  test('an unfrozen payload is read afresh each time', () => {
+    const payload = { sub: 'u1', scope: 'a' }
+    assert.deepEqual(toUserPayload(payload).scopes, ['a'])
+    payload.sub = 'u2'
+    payload.scope = 'b c'
+    const user = toUserPayload(payload)
+    assert.equal(user.userId, 'u2')
+    assert.deepEqual(user.scopes, ['b', 'c'])
+  })
 })

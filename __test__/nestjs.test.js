@@ -470,6 +470,30 @@ describe('guards of one request', () => {
     assert.deepEqual(c, { ...a, claims: { ...a.claims, roles: [...a.claims.roles] } })
   })
 
+  test('a hand-made HTTP context with only switchToHttp() (as unit tests mock it) works', async () => {
+    const guard = new nest.JwtAuthGuard({ secret: SECRET })
+    const req = request('mocked')
+    const res = fakeResponse()
+    const handler = function mockedHandler() {}
+    const mocked = {
+      getType: () => 'http',
+      getHandler: () => handler,
+      getClass: () => class MockedController {},
+      switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
+    }
+    assert.equal(guard.canActivate(mocked), true)
+    assert.equal(req.user.userId, 'mocked')
+    // An ArgumentsHost whose getArgByIndex has nothing at 0 is asked through switchToHttp() too.
+    const partial = { ...mocked, getArgByIndex: () => undefined }
+    const other = request('other')
+    partial.switchToHttp = () => ({ getRequest: () => other, getResponse: () => res })
+    assert.equal(guard.canActivate(partial), true)
+    assert.equal(other.user.userId, 'other')
+    const anonymous = { headers: {} }
+    await assert.rejects(guard.canActivate({ ...mocked, switchToHttp: () => ({ getRequest: () => anonymous, getResponse: () => res }) }), UnauthorizedException)
+    assert.equal(res.headers['www-authenticate'], 'Bearer')
+  })
+
   test('canActivate answers true at once when nothing is awaited; refusals are always rejected promises', async () => {
     const guard = new nest.JwtAuthGuard({ secret: SECRET })
     const a = request('a')

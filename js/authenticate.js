@@ -37,8 +37,8 @@ function bearerToken(req) {
   const header = req.headers?.authorization
   if (typeof header !== 'string') return undefined
   const space = header.indexOf(' ')
-  if (space === -1 || header.slice(0, space).toLowerCase() !== 'bearer') return undefined
-  const token = header.slice(space + 1).trim()
+  if (space !== 6 || !(header.startsWith('Bearer') || header.slice(0, 6).toLowerCase() === 'bearer')) return undefined
+  const token = header.slice(7).trim()
   return token === '' ? undefined : token
 }
 

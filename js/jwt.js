@@ -109,8 +109,20 @@ const NOT_A_STRING = Object.freeze({
 })
 
 const DEFAULT_CACHE_SIZE = 1000
-/** 16 base64url characters: 96 bits of the signature, so keys of different tokens rarely meet. */
-const CACHE_KEY_LENGTH = 16
+/** The characters hashed into a cache key: the end of the signature, 48 random bits. */
+const CACHE_KEY_CHARACTERS = 8
+
+/**
+ * A small integer from the token's last characters. Each request brings a new string; hashing
+ * a few characters into a number is a fraction of what slicing and hashing a string key costs.
+ * Keys of different tokens may meet: an entry only answers for the exact token it holds.
+ */
+function cacheKey(token) {
+  const end = token.length
+  let hash = end
+  for (let i = Math.max(0, end - CACHE_KEY_CHARACTERS); i < end; i++) hash = (Math.imul(hash, 31) + token.charCodeAt(i)) | 0
+  return hash & 0x3fffffff // a small integer: no heap number per lookup
+}
 const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024
 
 function tooLarge(limit) {
@@ -138,10 +150,10 @@ class TokenVerifier {
   #verifyWithExpiry
   #maxTokenLength
   /**
-   * key -> { token, result, until (ms) }; a Map keeps insertion order, which makes it an LRU.
-   * The key is the token's last CACHE_KEY_LENGTH characters (its signature's), not the whole
-   * token: each request brings a new string, and hashing all of it costs more than the lookup
-   * saves. An entry answers only for the very token it holds, compared in full.
+   * cacheKey(token) -> { token, result, until (ms), used }, oldest first (a Map keeps insertion
+   * order). An entry answers only for the very token it holds, compared in full. A hit only
+   * marks the entry `used`; eviction gives used entries a second chance (CLOCK), which keeps
+   * LRU's choice without reordering the Map on every hit, the costliest part of a lookup.
    */
   #cache
   #cacheMax
@@ -198,25 +210,36 @@ class TokenVerifier {
 
   #verifyCached(token) {
     const cache = this.#cache
-    const key = token.length > CACHE_KEY_LENGTH ? token.slice(-CACHE_KEY_LENGTH) : token
+    const key = cacheKey(token)
     const entry = cache.get(key)
     if (entry !== undefined && entry.token === token) {
-      cache.delete(key)
       if (entry.until > Date.now()) {
-        cache.set(key, entry)
+        entry.used = true
         return entry.result
       }
+      cache.delete(key)
     }
     const outcome = this.#verifyWithExpiry(token)
     if (outcome.payload === undefined) return { valid: false, error: outcome }
     const result = deepFreeze({ valid: true, payload: JSON.parse(outcome.payload) })
     // Tokens without an expiry are not cached: nothing bounds how long the entry may live.
     if (outcome.validUntil != null) {
-      // Another valid token with the same key (never seen outside tests) takes the entry over.
-      if (!cache.delete(key) && cache.size >= this.#cacheMax) cache.delete(cache.keys().next().value)
-      cache.set(key, { token, result, until: outcome.validUntil * 1000 })
+      // Another valid token with the same key takes the entry over.
+      if (!cache.delete(key) && cache.size >= this.#cacheMax) this.#evictOne()
+      cache.set(key, { token, result, until: outcome.validUntil * 1000, used: false })
     }
     return result
+  }
+
+  /** Drops the oldest entry not used since it was last looked at here; used ones move to the end, unmarked. */
+  #evictOne() {
+    const cache = this.#cache
+    for (const [key, entry] of cache) {
+      cache.delete(key)
+      if (!entry.used) return
+      entry.used = false
+      cache.set(key, entry)
+    }
   }
 }
 
@@ -246,9 +269,7 @@ function verifyAccessToken(token, options) {
 const stringsOf = (v) => (Array.isArray(v) ? v.filter(isString) : [])
 const words = (v) => v.split(' ').filter(Boolean)
 
-/** Maps a verified payload to the user shape the framework adapters put on requests. */
-function toUserPayload(payload) {
-  if (!isPlainObject(payload)) throw argTypeError('payload', 'an object', payload)
+function userFields(payload) {
   const { sub, email, scope, scp, scopes, roles, role } = payload
   let scopeList
   if (isString(scope)) scopeList = words(scope)
@@ -259,8 +280,28 @@ function toUserPayload(payload) {
     email: isString(email) ? email : undefined,
     scopes: scopeList,
     roles: Array.isArray(roles) ? stringsOf(roles) : isString(role) ? [role] : [],
-    claims: payload,
   }
+}
+
+/**
+ * A frozen payload (the verifier cache's, shared by every request with that token) cannot
+ * change, so its fields are read once; each user still gets arrays of its own.
+ */
+const fieldsOfFrozen = new WeakMap()
+
+/** Maps a verified payload to the user shape the framework adapters put on requests. */
+function toUserPayload(payload) {
+  if (!isPlainObject(payload)) throw argTypeError('payload', 'an object', payload)
+  if (!Object.isFrozen(payload)) {
+    const fields = userFields(payload)
+    return { userId: fields.userId, email: fields.email, scopes: fields.scopes, roles: fields.roles, claims: payload }
+  }
+  let fields = fieldsOfFrozen.get(payload)
+  if (fields === undefined) {
+    fields = userFields(payload)
+    fieldsOfFrozen.set(payload, fields)
+  }
+  return { userId: fields.userId, email: fields.email, scopes: fields.scopes.slice(), roles: fields.roles.slice(), claims: payload }
 }
 
 module.exports = { TokenSigner, TokenVerifier, signAccessToken, verifyAccessToken, toUserPayload }

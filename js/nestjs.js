@@ -124,14 +124,23 @@ function graphqlRequest(graphqlContext) {
 }
 
 /**
+ * An HTTP context's request: its first argument. Nest's switchToHttp() allocates three closures
+ * and adds them to the context on every call; a context without getArgByIndex (a hand-made
+ * one in a unit test) is asked through switchToHttp().
+ */
+function httpRequestOf(context) {
+  const request = typeof context.getArgByIndex === 'function' ? context.getArgByIndex(0) : undefined
+  return isObject(request) ? request : context.switchToHttp().getRequest()
+}
+
+/**
  * The object the token is read from and the user written to: the HTTP request ('http', and
  * 'graphql' through its context), the client ('ws') or the RPC context ('rpc').
  * With a guard's `config`, a 'ws' or 'rpc' context also needs its getToken option.
  */
-function carrierOf(context, config) {
-  const type = context.getType()
+function carrierOf(context, config, type = context.getType()) {
   if (type === 'http') {
-    const request = context.switchToHttp().getRequest()
+    const request = httpRequestOf(context)
     if (!isObject(request)) throw noRequest(type, 'switchToHttp().getRequest() returned nothing')
     return request
   }
@@ -300,11 +309,12 @@ class JwtAuthGuard {
 
       const config = this.#config ?? moduleConfig ?? lastConfig
       if (config === undefined) throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, NOT_CONFIGURED)
-      const carrier = carrierOf(context, config)
+      const type = context.getType()
+      const carrier = carrierOf(context, config, type)
 
       // A WebSocket client outlives its messages and each message brings its own token, so
       // there an outcome is reused only by guards of the same message (same handler arguments).
-      const message = PER_MESSAGE_CONTEXTS.has(context.getType()) ? context.getArgs() : undefined
+      const message = type === 'http' || !PER_MESSAGE_CONTEXTS.has(type) ? undefined : context.getArgs()
       const last = lastAuthentication.carrier === carrier ? lastAuthentication : awaitedOutcomes.get(carrier)
       if (last !== undefined && last.config === config && last.message === message) {
         return admit(context, config, carrier, message, requirements, last.outcome)

@@ -208,7 +208,7 @@ export interface TokenVerifierOptions {
   /** Tokens longer than this many characters are refused before parsing. Default 16384. */
   maxTokenLength?: number
   /**
-   * Cache verified tokens (LRU, default 1000 entries). An entry never outlives the token's
+   * Cache verified tokens (default 1000 entries; the least recently used goes first). An entry never outlives the token's
    * `exp` (or `iat + maxTokenAge`); failures are never cached; cached payloads are frozen.
    */
   cache?: boolean | { max?: number }

@@ -470,6 +470,26 @@ describe('guards of one request', () => {
     assert.deepEqual(c, { ...a, claims: { ...a.claims, roles: [...a.claims.roles] } })
   })
 
+  test('a handler shared by controllers (inherited) follows each controller\'s own decorators', async () => {
+    const guard = new nest.JwtAuthGuard({ secret: SECRET })
+    const shared = function list() {}
+    class Base {}
+    class OpenController extends Base {}
+    class ClosedController extends Base {}
+    class AdminController extends Base {}
+    nest.Public()(OpenController)
+    nest.Roles('admin')(AdminController)
+    const anonymous = () => ({ headers: {} })
+    const on = (controller, req) => fakeContext('http', { args: [req, fakeResponse()], handler: shared, controller })
+    for (let round = 0; round < 2; round++) {
+      assert.equal(await guard.canActivate(on(ClosedController, request('c'))), true)
+      await assert.rejects(guard.canActivate(on(ClosedController, anonymous())), UnauthorizedException)
+      assert.equal(await guard.canActivate(on(OpenController, anonymous())), true)
+      await assert.rejects(guard.canActivate(on(AdminController, request('a'))), ForbiddenException)
+      await assert.rejects(guard.canActivate(on(ClosedController, anonymous())), UnauthorizedException)
+    }
+  })
+
   test('a hand-made HTTP context with only switchToHttp() (as unit tests mock it) works', async () => {
     const guard = new nest.JwtAuthGuard({ secret: SECRET })
     const req = request('mocked')

@@ -36,8 +36,10 @@ Object.freeze(MISSING)
 function bearerToken(req) {
   const header = req.headers?.authorization
   if (typeof header !== 'string') return undefined
-  const space = header.indexOf(' ')
-  if (space !== 6 || !(header.startsWith('Bearer') || header.slice(0, 6).toLowerCase() === 'bearer')) return undefined
+  if (header.indexOf(' ') !== 6) return undefined
+  // Comparing a slice first: String.prototype.startsWith costs several times as much in V8.
+  const scheme = header.slice(0, 6)
+  if (scheme !== 'Bearer' && scheme.toLowerCase() !== 'bearer') return undefined
   const token = header.slice(7).trim()
   return token === '' ? undefined : token
 }

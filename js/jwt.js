@@ -292,13 +292,13 @@ const fieldsOfFrozen = new WeakMap()
 /** Maps a verified payload to the user shape the framework adapters put on requests. */
 function toUserPayload(payload) {
   if (!isPlainObject(payload)) throw argTypeError('payload', 'an object', payload)
-  if (!Object.isFrozen(payload)) {
-    const fields = userFields(payload)
-    return { userId: fields.userId, email: fields.email, scopes: fields.scopes, roles: fields.roles, claims: payload }
-  }
+  // Looked up before asking Object.isFrozen, which costs more than the lookup.
   let fields = fieldsOfFrozen.get(payload)
   if (fields === undefined) {
     fields = userFields(payload)
+    if (!Object.isFrozen(payload)) {
+      return { userId: fields.userId, email: fields.email, scopes: fields.scopes, roles: fields.roles, claims: payload }
+    }
     fieldsOfFrozen.set(payload, fields)
   }
   return { userId: fields.userId, email: fields.email, scopes: fields.scopes.slice(), roles: fields.roles.slice(), claims: payload }

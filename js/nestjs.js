@@ -59,6 +59,8 @@ const AUTHENTICATED_USER = Symbol('ferroauth.user')
  */
 let lastAuthentication = { carrier: undefined, config: undefined, message: undefined, outcome: undefined }
 const awaitedOutcomes = new WeakMap()
+/** Whether awaitedOutcomes was ever written: an app whose guards await nothing skips the lookup. */
+let anyAwaited = false
 /** Contexts whose carrier (a WebSocket client, an RPC context) may serve more than one message. */
 const PER_MESSAGE_CONTEXTS = new Set(['ws', 'rpc'])
 
@@ -254,7 +256,7 @@ function readRequirements(reflector, targets) {
 /**
  * What `read(targets)` finds in a route's decorator metadata, cached per handler and
  * controller: decorators run once, at class definition, so it never goes stale and each
- * request only looks it up. `cache` is a WeakMap handler -> controller -> value.
+ * request only looks it up. `cache` is a WeakMap handler -> { controller, value, others }.
  */
 function perRoute(cache, context, read) {
   const handler = context.getHandler?.()
@@ -262,14 +264,18 @@ function perRoute(cache, context, read) {
   if (typeof handler !== 'function' || typeof controller !== 'function') {
     return read([handler, controller].filter((target) => target !== undefined && target !== null))
   }
-  let byController = cache.get(handler)
-  if (byController === undefined) {
-    byController = new WeakMap()
-    cache.set(handler, byController)
+  // A handler nearly always belongs to one controller: its first one is kept beside it, so a
+  // request costs one lookup; controllers inheriting the handler get a WeakMap of their own.
+  let route = cache.get(handler)
+  if (route === undefined) {
+    route = { controller, value: read([handler, controller]), others: undefined }
+    cache.set(handler, route)
   }
-  if (byController.has(controller)) return byController.get(controller)
+  if (route.controller === controller) return route.value
+  route.others ??= new WeakMap()
+  if (route.others.has(controller)) return route.others.get(controller)
   const value = read([handler, controller])
-  byController.set(controller, value)
+  route.others.set(controller, value)
   return value
 }
 
@@ -315,7 +321,7 @@ class JwtAuthGuard {
       // A WebSocket client outlives its messages and each message brings its own token, so
       // there an outcome is reused only by guards of the same message (same handler arguments).
       const message = type === 'http' || !PER_MESSAGE_CONTEXTS.has(type) ? undefined : context.getArgs()
-      const last = lastAuthentication.carrier === carrier ? lastAuthentication : awaitedOutcomes.get(carrier)
+      const last = lastAuthentication.carrier === carrier ? lastAuthentication : anyAwaited ? awaitedOutcomes.get(carrier) : undefined
       if (last !== undefined && last.config === config && last.message === message) {
         return admit(context, config, carrier, message, requirements, last.outcome)
       }
@@ -327,6 +333,7 @@ class JwtAuthGuard {
       return outcome.then((settled) => {
         const entry = { carrier, config, message, outcome: settled }
         awaitedOutcomes.set(carrier, entry)
+        anyAwaited = true
         lastAuthentication = entry
         return admit(context, config, carrier, message, requirements, settled)
       })

@@ -26,6 +26,7 @@ const autocannon = require('autocannon')
 const { TokenSigner } = require('ferroauth')
 const { machineLine, publish } = require('./lib/report.js')
 const { parseBenchArgs } = require('./lib/args.js')
+const { median, medianInterval } = require('./lib/stats.js')
 
 const ROOT = path.join(__dirname, '..')
 const SERVER = path.join(__dirname, 'http-server.js')
@@ -227,13 +228,6 @@ async function slice(server, seconds, connections) {
   }
 }
 
-const median = (values) => {
-  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b)
-  if (sorted.length === 0) return undefined
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-
 /**
  * All servers of one framework run side by side (idle ones cost nothing); each gets a warm-up,
  * then `rounds` slices of `duration / rounds` seconds, round-robin in a rotating order, so that
@@ -282,11 +276,12 @@ async function runFramework(framework, options) {
 
   const perRound = (contender, pick) => samples.get(contender).map((sample) => (sample ? pick(sample) : undefined))
   // Within a round: throughput a ÷ b, and the CPU-time equivalent (b's CPU per request ÷ a's).
-  const pairedRatio = (a, b, cpu = false) => (!samples.has(a) || !samples.has(b)) ? undefined : median(samples.get(a).map((x, round) => {
+  const pairedRatios = (a, b, cpu = false) => (!samples.has(a) || !samples.has(b)) ? [] : samples.get(a).map((x, round) => {
     const y = samples.get(b)[round]
     if (!x || !y) return undefined
     return cpu ? y.cpuPerRequest / x.cpuPerRequest : x.requestsPerSecond / y.requestsPerSecond
-  }))
+  })
+  const pairedRatio = (a, b, cpu = false) => median(pairedRatios(a, b, cpu))
   return framework.contenders.map((contender) => {
     const row = { framework: framework.name, frameworkId: framework.id, contender, label: framework.labels[contender] ?? contender }
     if (skipped.has(contender)) return { ...row, skipped: skipped.get(contender) }
@@ -298,6 +293,7 @@ async function runFramework(framework, options) {
       latencyP99: median(perRound(contender, (s) => s.latencyP99)),
       cpuPerRequest: median(perRound(contender, (s) => s.cpuPerRequest)),
       ofBaseline: skipped.has('no auth') ? undefined : pairedRatio(contender, 'no auth'),
+      ofBaselineInterval: skipped.has('no auth') || contender === 'no auth' ? undefined : medianInterval(pairedRatios(contender, 'no auth')),
       ferroauthRatio: skipped.has(ownFor(contender)) ? undefined : pairedRatio(ownFor(contender), contender),
       // Each ferroauth row ÷ this one, by throughput and by CPU, for the goals.
       versus: Object.fromEntries(OWN.filter((own) => !skipped.has(own)).map((own) =>
@@ -326,6 +322,7 @@ const formatNumber = (n) => Math.round(n).toLocaleString('en-US')
 const describeTiming = (o) =>
   `${o.warmup} s warm-up, then ${o.rounds} interleaved rounds of ${+(o.duration / o.rounds).toFixed(2)} s per case (${o.duration} s in all), median`
 const formatPercent = (r) => (r === undefined ? 'n/a' : `${(r * 100).toFixed(1)} %`)
+const formatInterval = (i) => (i === undefined ? '' : ` (${(i[0] * 100).toFixed(0)}–${(i[1] * 100).toFixed(0)})`)
 const formatRatio = (r) => (r === undefined ? 'n/a' : `${r.toFixed(2)}x`)
 const formatLatency = (m) => (m.latencyP50 === undefined ? 'n/a' : `${m.latencyP50} / ${m.latencyP99} ms`)
 
@@ -338,7 +335,7 @@ const formatMicros = (us) => (us === undefined ? 'n/a' : `${us.toFixed(1)} µs`)
 function consoleTable(results, options) {
   const lines = []
   const width = Math.max(...results.map((r) => r.label.length)) + 2
-  const columns = [['req/s', 9], ['% of no auth', 14], ['ferroauth ÷ it', 16], ['CPU/request', 13], ['(CPU) % of no auth', 20], ['(CPU) ferroauth ÷ it', 22], ['p50 / p99', 16]]
+  const columns = [['req/s', 9], ['% of no auth (95 % interval)', 30], ['ferroauth ÷ it', 16], ['CPU/request', 13], ['(CPU) % of no auth', 20], ['(CPU) ferroauth ÷ it', 22], ['p50 / p99', 16]]
   for (const framework of new Set(results.map((r) => r.framework))) {
     lines.push('', `${framework}: GET /api/profile, ${options.connections} connections, ${describeTiming(options)}`)
     lines.push(`  ${'auth'.padEnd(width)}${columns.map(([name, w]) => name.padStart(w)).join('')}`)
@@ -350,7 +347,7 @@ function consoleTable(results, options) {
       const own = r.contender === ownFor(r.contender)
       const cells = [
         formatNumber(r.requestsPerSecond),
-        formatPercent(r.ofBaseline),
+        formatPercent(r.ofBaseline) + formatInterval(r.ofBaselineInterval),
         own ? '' : formatRatio(r.ferroauthRatio),
         formatMicros(r.cpuPerRequest),
         formatPercent(r.cpuOfBaseline),
@@ -371,7 +368,9 @@ function markdownTable(results, options) {
     '',
     '`GET /api/profile` answering `{ ok, sub }` with one valid HS256 token; every contender checks the',
     'signature, `exp`, `iss` and `aud` with the algorithm pinned to HS256. **req/s** is the throughput and',
-    '"% of no auth" its share of the same route without authentication. **Server CPU per request** is the',
+    '"% of no auth" its share of the same route without authentication, with the 95 % confidence interval',
+    'of that median in brackets (from the spread of the rounds: narrow on a quiet machine, wide on a busy',
+    'one). **Server CPU per request** is the',
     'CPU time the server process spent per request (user + system), which time given to other processes',
     'does not inflate; "capacity" is the no-auth route\'s CPU per request ÷ this row\'s, the share of the',
     'no-auth throughput a CPU-bound server keeps. The "ferroauth ÷ it" columns are ferroauth\'s',
@@ -382,7 +381,7 @@ function markdownTable(results, options) {
     'compared with them. express-jwt and passport-jwt get the secret as a `KeyObject`, their fastest setting',
     '(given a string, jsonwebtoken 9 tries to parse it as a PEM key on every call).',
     '',
-    '| Framework | Auth | req/s | % of no auth | ferroauth ÷ it | server CPU per request | capacity vs no auth | ferroauth ÷ it (CPU) |',
+    '| Framework | Auth | req/s | % of no auth (95 % interval) | ferroauth ÷ it | server CPU per request | capacity vs no auth | ferroauth ÷ it (CPU) |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   let previous
@@ -396,7 +395,7 @@ function markdownTable(results, options) {
     const own = r.contender === ownFor(r.contender)
     const bold = (text) => (own ? `**${text}**` : text)
     const ratio = (value) => (own || value === undefined ? '' : formatRatio(value).replace(/x$/, '×'))
-    lines.push(`| ${framework} | ${bold(r.label)} | ${bold(formatNumber(r.requestsPerSecond))} | ${bold(formatPercent(r.ofBaseline))} | ${ratio(r.ferroauthRatio)} | ` +
+    lines.push(`| ${framework} | ${bold(r.label)} | ${bold(formatNumber(r.requestsPerSecond))} | ${bold(formatPercent(r.ofBaseline))}${formatInterval(r.ofBaselineInterval)} | ${ratio(r.ferroauthRatio)} | ` +
       `${bold(formatMicros(r.cpuPerRequest))} | ${bold(formatPercent(r.cpuOfBaseline))} | ${ratio(r.cpuFerroauthRatio)} |`)
   }
   return lines.join('\n')
@@ -416,7 +415,9 @@ function goals(results) {
       if (!own || own.ofBaseline === undefined) continue
       const cost = 1 - own.ofBaseline
       const cpuCost = 1 - own.cpuOfBaseline
-      lines.push(`${framework}: ${own.label} costs ${(cost * 100).toFixed(1)} % of the no-auth throughput, ` +
+      const [low, high] = own.ofBaselineInterval
+      lines.push(`${framework}: ${own.label} costs ${(cost * 100).toFixed(1)} % of the no-auth throughput ` +
+        `(95 % interval ${((1 - high) * 100).toFixed(1)} to ${((1 - low) * 100).toFixed(1)} %), ` +
         `${(cpuCost * 100).toFixed(1)} % by CPU per request (goal: at most 5 %) -> ${verdict(cost <= 0.05)} / ${verdict(cpuCost <= 0.05)}`)
       for (const peer of rows.filter((r) => peers.includes(r.contender))) {
         const { throughput, cpu } = peer.versus[ownName] ?? {}

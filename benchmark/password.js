@@ -27,6 +27,7 @@ const nodeRsBcrypt = require('@node-rs/bcrypt')
 
 const { machineLine, publish } = require('./lib/report.js')
 const { parseBenchArgs } = require('./lib/args.js')
+const { median } = require('./lib/stats.js')
 
 // ---------------------------------------------------------------------------------------------
 // Command line
@@ -131,11 +132,6 @@ async function agree(log) {
 // Timing
 
 const now = () => Number(process.hrtime.bigint()) / 1e6
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
 
 /** Median latency (ms) of `count` calls made one after another. */
 async function sequential(fn, count) {

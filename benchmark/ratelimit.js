@@ -32,7 +32,8 @@ const Redis = require('ioredis')
 const { startRedis } = require('../__test__/helpers/redis.js')
 const { machineLine, publish } = require('./lib/report.js')
 const { parseBenchArgs } = require('./lib/args.js')
-const { now, median, concurrent } = require('./lib/timing.js')
+const { now, concurrent } = require('./lib/timing.js')
+const { median } = require('./lib/stats.js')
 
 // ---------------------------------------------------------------------------------------------
 // The fixture

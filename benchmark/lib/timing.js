@@ -5,11 +5,7 @@
 
 const now = () => Number(process.hrtime.bigint()) / 1e6
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
+const { median } = require('./stats.js')
 
 /**
  * Calls made one after another: at least `samples`, and on until `seconds` have passed.
@@ -50,4 +46,4 @@ async function concurrent(fn, lanes, { seconds }) {
   return { opsPerSec: (calls / elapsed) * 1000, calls, cpuPerCall: (user + system) / calls }
 }
 
-module.exports = { now, median, sequential, concurrent }
+module.exports = { now, sequential, concurrent }

@@ -5,14 +5,15 @@
 // between contenders (the cost of one property on a request, of one lookup) show.
 //
 //   node benchmark/http-instructions.js [--only express,nest] [--contenders no-auth,ferroauth,...]
-//        [--warmup n=20000] [--requests n=12000] [--jobs n=CPUs] [--markdown] [--update-readme] [--json FILE]
+//        [--warmup n=30000] [--requests n=6000] [--windows n=3] [--jobs n=CPUs] [--markdown] [--update-readme] [--json FILE]
 //
 // Needs valgrind (Debian: apt-get install valgrind). Each server (benchmark/http-server.js) runs
-// under callgrind; after --warmup requests (so V8 has optimised the hot code) the counters are
-// zeroed, --requests keep-alive requests are sent one at a time, and the count is divided by
-// them. A server's count still moves by a few per cent from run to run (how far V8 has optimised,
-// which collections fall in the window): compare rows of one run. Slow: several minutes per contender;
-// --jobs servers are counted at once (the counts do not depend on the machine's load).
+// under callgrind; after --warmup requests (so V8 has optimised the hot code) it is counted in
+// --windows windows of --requests keep-alive requests sent one at a time, and the median window's
+// count, divided by its requests, is the row. A window still moves by a percent or two (which
+// collections fall in it), and counts go on falling well past 20,000 requests of warm-up: compare
+// rows of one run. Slow: several minutes per contender; --jobs servers are counted at once (the
+// counts do not depend on the machine's load).
 
 const http = require('node:http')
 const fs = require('node:fs')
@@ -20,6 +21,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { spawn, execFileSync } = require('node:child_process')
 const { parseBenchArgs } = require('./lib/args.js')
+const { median } = require('./lib/stats.js')
 const { machineLine, publish } = require('./lib/report.js')
 
 const ROOT = path.join(__dirname, '..')
@@ -40,12 +42,13 @@ const slug = (name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^
 
 function parseArgs(argv) {
   return parseBenchArgs(argv, __filename, {
-    defaults: { only: undefined, contenders: undefined, warmup: 20000, requests: 12000, jobs: os.availableParallelism() },
+    defaults: { only: undefined, contenders: undefined, warmup: 30000, requests: 6000, windows: 3, jobs: os.availableParallelism() },
     flags: {
       '--only': (options, value) => { options.only = value().split(',') },
       '--contenders': (options, value) => { options.contenders = value().split(',').map(slug) },
       '--warmup': (options, value) => { options.warmup = Number(value()) },
       '--requests': (options, value) => { options.requests = Number(value()) },
+      '--windows': (options, value) => { options.windows = Number(value()) },
       '--jobs': (options, value) => { options.jobs = Number(value()) },
     },
   })
@@ -116,14 +119,18 @@ async function count(framework, contender, token, options) {
   try {
     const url = await waitForListening(server, log)
     await sendRequests(url, token, options.warmup)
-    execFileSync('callgrind_control', ['-z', String(server.pid)], { stdio: 'ignore' })
-    await sendRequests(url, token, options.requests)
-    execFileSync('callgrind_control', ['-d', String(server.pid)], { stdio: 'ignore' })
-    // The dump after zeroing (callgrind.<pid>.1) holds only the measured requests.
-    const dump = path.join(dir, `callgrind.${server.pid}.1`)
-    const totals = fs.readFileSync(dump, 'utf8').match(/^(?:totals|summary): (\d+)/m)
-    if (!totals) throw new Error(`no totals in ${dump}`)
-    return Number(totals[1]) / options.requests
+    const windows = []
+    for (let window = 1; window <= options.windows; window++) {
+      execFileSync('callgrind_control', ['-z', String(server.pid)], { stdio: 'ignore' })
+      await sendRequests(url, token, options.requests)
+      execFileSync('callgrind_control', ['-d', String(server.pid)], { stdio: 'ignore' })
+      // Each dump after zeroing (callgrind.<pid>.<n>) holds only that window's requests.
+      const dump = path.join(dir, `callgrind.${server.pid}.${window}`)
+      const totals = fs.readFileSync(dump, 'utf8').match(/^(?:totals|summary): (\d+)/m)
+      if (!totals) throw new Error(`no totals in ${dump}`)
+      windows.push(Number(totals[1]) / options.requests)
+    }
+    return { instructions: median(windows), windows }
   } finally {
     server.kill('SIGTERM')
     await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)))
@@ -133,8 +140,9 @@ async function count(framework, contender, token, options) {
 
 function markdownTable(results, options) {
   const lines = [
-    `Counted with \`npm run bench:http:instructions\` (\`benchmark/http-instructions.js\`: callgrind, ${options.requests.toLocaleString('en-US')} ` +
-      `keep-alive requests one at a time after ${options.warmup.toLocaleString('en-US')} of warm-up; a row moves by a few per cent from run to run, so compare rows of one run) on ${machineLine({ peers: VERSIONED })}.`,
+    `Counted with \`npm run bench:http:instructions\` (\`benchmark/http-instructions.js\`: callgrind, keep-alive requests one at a time, ` +
+      `${options.warmup.toLocaleString('en-US')} of warm-up, then the median of ${options.windows} windows of ${options.requests.toLocaleString('en-US')}; ` +
+      `a row moves by a percent or two from run to run, so compare rows of one run) on ${machineLine({ peers: VERSIONED })}.`,
     '',
     '| Framework | Auth | instructions a request | over no auth |',
     '| --- | --- | ---: | ---: |',
@@ -171,8 +179,9 @@ async function main() {
   const worker = async () => {
     while (next < cases.length) {
       const row = cases[next++]
-      row.instructions = await count(row.framework, row.contender, TOKEN, options)
-      process.stderr.write(`${row.frameworkName}: ${row.contender}: ${Math.round(row.instructions).toLocaleString('en-US')} instructions a request\n`)
+      Object.assign(row, await count(row.framework, row.contender, TOKEN, options))
+      const windows = row.windows.map((n) => Math.round(n).toLocaleString('en-US')).join(', ')
+      process.stderr.write(`${row.frameworkName}: ${row.contender}: ${Math.round(row.instructions).toLocaleString('en-US')} instructions a request (windows: ${windows})\n`)
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, options.jobs) }, worker))

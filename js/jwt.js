@@ -294,14 +294,19 @@ function toUserPayload(payload) {
   if (!isPlainObject(payload)) throw argTypeError('payload', 'an object', payload)
   // Looked up before asking Object.isFrozen, which costs more than the lookup.
   let fields = fieldsOfFrozen.get(payload)
+  let shared = true
   if (fields === undefined) {
     fields = userFields(payload)
-    if (!Object.isFrozen(payload)) {
-      return { userId: fields.userId, email: fields.email, scopes: fields.scopes, roles: fields.roles, claims: payload }
-    }
-    fieldsOfFrozen.set(payload, fields)
+    shared = Object.isFrozen(payload)
+    if (shared) fieldsOfFrozen.set(payload, fields)
   }
-  return { userId: fields.userId, email: fields.email, scopes: fields.scopes.slice(), roles: fields.roles.slice(), claims: payload }
+  return {
+    userId: fields.userId,
+    email: fields.email,
+    scopes: shared ? fields.scopes.slice() : fields.scopes,
+    roles: shared ? fields.roles.slice() : fields.roles,
+    claims: payload,
+  }
 }
 
 module.exports = { TokenSigner, TokenVerifier, signAccessToken, verifyAccessToken, toUserPayload }

@@ -126,13 +126,17 @@ function graphqlRequest(graphqlContext) {
 }
 
 /**
- * An HTTP context's request: its first argument. Nest's switchToHttp() allocates three closures
- * and adds them to the context on every call; a context without getArgByIndex (a hand-made
- * one in a unit test) is asked through switchToHttp().
+ * An HTTP context's request (argument 0) or response (argument 1). Nest's switchToHttp()
+ * allocates three closures and adds them to the context on every call; a context without
+ * getArgByIndex (a hand-made one in a unit test) is asked through switchToHttp().
  */
-function httpRequestOf(context) {
-  const request = typeof context.getArgByIndex === 'function' ? context.getArgByIndex(0) : undefined
-  return isObject(request) ? request : context.switchToHttp().getRequest()
+const REQUEST = 0
+const RESPONSE = 1
+function httpArgument(context, index) {
+  const value = typeof context.getArgByIndex === 'function' ? context.getArgByIndex(index) : undefined
+  if (isObject(value)) return value
+  const http = context.switchToHttp()
+  return index === REQUEST ? http.getRequest() : http.getResponse()
 }
 
 /**
@@ -142,7 +146,7 @@ function httpRequestOf(context) {
  */
 function carrierOf(context, config, type = context.getType()) {
   if (type === 'http') {
-    const request = httpRequestOf(context)
+    const request = httpArgument(context, REQUEST)
     if (!isObject(request)) throw noRequest(type, 'switchToHttp().getRequest() returned nothing')
     return request
   }
@@ -178,7 +182,7 @@ function carrierOf(context, config, type = context.getType()) {
 /** The response to put WWW-Authenticate on, when there is one. */
 function responseOf(context, carrier) {
   const type = context.getType()
-  if (type === 'http') return context.switchToHttp().getResponse()
+  if (type === 'http') return httpArgument(context, RESPONSE)
   if (type === 'graphql') {
     const graphqlContext = context.getArgs()[2]
     return graphqlContext?.res ?? graphqlContext?.reply ?? carrier.res
@@ -320,7 +324,7 @@ class JwtAuthGuard {
 
       // A WebSocket client outlives its messages and each message brings its own token, so
       // there an outcome is reused only by guards of the same message (same handler arguments).
-      const message = type === 'http' || !PER_MESSAGE_CONTEXTS.has(type) ? undefined : context.getArgs()
+      const message = PER_MESSAGE_CONTEXTS.has(type) ? context.getArgs() : undefined
       const last = lastAuthentication.carrier === carrier ? lastAuthentication : anyAwaited ? awaitedOutcomes.get(carrier) : undefined
       if (last !== undefined && last.config === config && last.message === message) {
         return admit(context, config, carrier, message, requirements, last.outcome)
@@ -491,12 +495,11 @@ class IdempotencyInterceptor {
 
   async intercept(context, next) {
     if (context.getType() !== 'http') return next.handle()
-    const http = context.switchToHttp()
-    const response = http.getResponse()
+    const response = httpArgument(context, RESPONSE)
     if (!isObject(response) || typeof response.setHeader !== 'function' || typeof response.getHeaders !== 'function') {
       throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION, FASTIFY_UNSUPPORTED)
     }
-    const outcome = await this.#idempotency.start(http.getRequest(), response)
+    const outcome = await this.#idempotency.start(httpArgument(context, REQUEST), response)
     if (outcome.kind === 'reject') throw new exceptionFor[outcome.status]({ ...outcome.body })
     // The stored answer is sent; Nest's own reply of `undefined` to a sent response writes nothing.
     if (outcome.kind === 'replayed') return of(undefined)
@@ -627,8 +630,7 @@ class RateLimitGuard {
       throw new FerroAuthError(ErrorCodes.ERR_INVALID_OPTION,
         `RateLimitGuard only supports HTTP handlers, not this '${type}' one: remove @RateLimit() from it, or limit it another way`)
     }
-    const http = context.switchToHttp()
-    const request = http.getRequest()
+    const request = httpArgument(context, REQUEST)
     if (rateLimited.get(request) === handler) return true
     rateLimited.set(request, handler)
 
@@ -644,7 +646,7 @@ class RateLimitGuard {
       if (rule.failOpen) return true
       throw new HttpException({ ...STORE_UNAVAILABLE }, 503)
     }
-    const response = http.getResponse()
+    const response = httpArgument(context, RESPONSE)
     for (const [name, value] of decisionHeaders(decision, rule.headers)) setHeader(response, name, value)
     if (!decision.allowed) throw new HttpException({ ...TOO_MANY_REQUESTS }, 429)
     return true

@@ -2,9 +2,12 @@
 
 // The statistics the benchmarks report: medians of rounds, and how sure such a median is.
 
-/** The median of the values that are not undefined (a skipped round); undefined when none are. */
+/** The values that are not undefined (a skipped round), in ascending order. */
+const sortedValues = (values) => values.filter((v) => v !== undefined).sort((a, b) => a - b)
+
+/** The median of the values that are not undefined; undefined when none are. */
 function median(values) {
-  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b)
+  const sorted = sortedValues(values)
   if (sorted.length === 0) return undefined
   const mid = sorted.length >> 1
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
@@ -15,7 +18,7 @@ function median(values) {
  * n/2 ∓ 0.98√n), which assumes nothing about how a busy machine spreads them.
  */
 function medianInterval(values) {
-  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b)
+  const sorted = sortedValues(values)
   const n = sorted.length
   if (n === 0) return undefined
   const half = 0.98 * Math.sqrt(n)

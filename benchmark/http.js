@@ -207,7 +207,7 @@ function load(url, seconds, connections) {
     duration: seconds,
     // autocannon stops only on a sample tick (default every second): a 0.25 s slice would
     // otherwise run for a whole second. Throughput is completed requests ÷ elapsed time either way.
-    sampleInt: Math.min(1000, seconds * 100),
+    sampleInt: Math.min(1000, Math.max(10, seconds * 100)),
     headers: { authorization: `Bearer ${TOKEN}` },
   })
 }
